@@ -1,0 +1,387 @@
+//! Options, their environment fallbacks and defaults, and the base-URL safety check (SPEC §2).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The service's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://ai.mixerlead.com/api";
+/// Environment variable holding the API key.
+pub const ENV_API_KEY: &str = "MIXERLEAD_API_KEY";
+/// Environment variable overriding the base URL.
+pub const ENV_BASE_URL: &str = "MIXERLEAD_BASE_URL";
+/// Environment variable holding the project id (`X-Project-Id`).
+pub const ENV_PROJECT_ID: &str = "MIXERLEAD_PROJECT_ID";
+/// Environment variable overriding the retry count.
+pub const ENV_MAX_RETRIES: &str = "MIXERLEAD_MAX_RETRIES";
+/// Environment variable that, set to `1`, allows plain `http://` to any host.
+pub const ENV_ALLOW_INSECURE_HTTP: &str = "MIXERLEAD_ALLOW_INSECURE_HTTP";
+
+/// Default seconds until response headers, per attempt.
+pub const DEFAULT_TIMEOUT: f64 = 60.0;
+/// Default seconds to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+/// Default longest silence, in seconds, between body bytes of a stream.
+pub const DEFAULT_READ_TIMEOUT: f64 = 120.0;
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default longest single wait, in seconds, the client sleeps before a retry.
+pub const DEFAULT_MAX_RETRY_WAIT: f64 = 60.0;
+
+/// Builds a [`crate::Client`]. Every option falls back to its environment variable, then to
+/// its default; values are checked in [`ClientBuilder::build`], before any network use.
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    pub(crate) api_key: Option<String>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) timeout: Option<f64>,
+    pub(crate) connect_timeout: Option<f64>,
+    pub(crate) read_timeout: Option<f64>,
+    pub(crate) max_retries: Option<i64>,
+    pub(crate) max_retry_wait: Option<f64>,
+    pub(crate) allow_insecure_http: Option<bool>,
+    pub(crate) surface: Option<&'static str>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_deref().map(redact_key))
+            .field("base_url", &self.base_url)
+            .field("project_id", &self.project_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (`ml_live_…`); else `MIXERLEAD_API_KEY`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL; else `MIXERLEAD_BASE_URL`, else `https://ai.mixerlead.com/api`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The project id sent as `X-Project-Id`; else `MIXERLEAD_PROJECT_ID`, else none.
+    pub fn project_id(mut self, id: impl Into<String>) -> Self {
+        self.project_id = Some(id.into());
+        self
+    }
+
+    /// Time until response headers, per attempt (default 60 s).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.timeout_secs(timeout.as_secs_f64())
+    }
+
+    /// [`ClientBuilder::timeout`] in seconds, as the bindings take it.
+    pub fn timeout_secs(mut self, seconds: f64) -> Self {
+        self.timeout = Some(seconds);
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.connect_timeout_secs(timeout.as_secs_f64())
+    }
+
+    /// [`ClientBuilder::connect_timeout`] in seconds.
+    pub fn connect_timeout_secs(mut self, seconds: f64) -> Self {
+        self.connect_timeout = Some(seconds);
+        self
+    }
+
+    /// Longest silence between body bytes of a stream (default 120 s).
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.read_timeout_secs(timeout.as_secs_f64())
+    }
+
+    /// [`ClientBuilder::read_timeout`] in seconds.
+    pub fn read_timeout_secs(mut self, seconds: f64) -> Self {
+        self.read_timeout = Some(seconds);
+        self
+    }
+
+    /// Retries after the first attempt (default 2; `MIXERLEAD_MAX_RETRIES`). `0` disables them:
+    /// use it when your application already retries, or attempts multiply.
+    pub fn max_retries(mut self, retries: i64) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// Longest single wait before a retry (default 60 s). A server asking for a longer wait
+    /// gets its error raised at once, with `retry_after` set.
+    pub fn max_retry_wait(self, wait: Duration) -> Self {
+        self.max_retry_wait_secs(wait.as_secs_f64())
+    }
+
+    /// [`ClientBuilder::max_retry_wait`] in seconds.
+    pub fn max_retry_wait_secs(mut self, seconds: f64) -> Self {
+        self.max_retry_wait = Some(seconds);
+        self
+    }
+
+    /// Allow plain `http://` to a non-loopback host (else `MIXERLEAD_ALLOW_INSECURE_HTTP=1`).
+    /// Your key then crosses the network in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = Some(allow);
+        self
+    }
+
+    /// The surface named in the `User-Agent` (`rust`, `python`, `node`, `c`); bindings set it.
+    pub fn surface(mut self, surface: &'static str) -> Self {
+        self.surface = Some(surface);
+        self
+    }
+
+    /// Checks every option and builds the client. Fails with a configuration error (no key,
+    /// bad URL, insecure http) or an invalid-argument error (a bad number).
+    pub fn build(self) -> Result<crate::Client> {
+        crate::Client::from_config(Config::resolve(self, &|name| std::env::var(name).ok())?)
+    }
+}
+
+/// The resolved, checked options of one client.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub api_key: String,
+    /// Without a trailing slash, so that `base + "/chat"` never has `//`.
+    pub base_url: String,
+    pub project_id: Option<String>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_retries: u32,
+    pub max_retry_wait: Duration,
+    pub surface: &'static str,
+}
+
+impl Config {
+    pub fn resolve(b: ClientBuilder, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let api_key = match b.api_key.or_else(|| env(ENV_API_KEY)) {
+            Some(key) if !key.trim().is_empty() => key,
+            _ => {
+                return Err(Error::config(format!(
+                    "no API key: pass api_key or set the {ENV_API_KEY} environment variable"
+                )))
+            }
+        };
+        check_header_value("api_key", &api_key)?;
+        let project_id = b.project_id.or_else(|| env(ENV_PROJECT_ID).filter(|p| !p.is_empty()));
+        if let Some(id) = &project_id {
+            check_header_value("project_id", id)?;
+        }
+        let allow_insecure = match b.allow_insecure_http {
+            Some(allow) => allow,
+            None => env(ENV_ALLOW_INSECURE_HTTP).is_some_and(|v| v.trim() == "1"),
+        };
+        let base_url = b
+            .base_url
+            .or_else(|| env(ENV_BASE_URL).filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = check_base_url(&base_url, allow_insecure)?;
+        let max_retries = match b.max_retries {
+            Some(n) => n,
+            None => match env(ENV_MAX_RETRIES) {
+                Some(text) => text.trim().parse::<i64>().map_err(|_| {
+                    Error::config(format!("{ENV_MAX_RETRIES} must be a whole number, got {text:?}"))
+                })?,
+                None => DEFAULT_MAX_RETRIES.into(),
+            },
+        };
+        let max_retries = u32::try_from(max_retries).map_err(|_| {
+            Error::invalid(format!("max_retries must be between 0 and {}, got {max_retries}", u32::MAX))
+        })?;
+        Ok(Config {
+            api_key,
+            base_url,
+            project_id,
+            timeout: positive_secs("timeout", b.timeout.unwrap_or(DEFAULT_TIMEOUT))?,
+            connect_timeout: positive_secs(
+                "connect_timeout",
+                b.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            )?,
+            read_timeout: positive_secs("read_timeout", b.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))?,
+            max_retries,
+            max_retry_wait: non_negative_secs(
+                "max_retry_wait",
+                b.max_retry_wait.unwrap_or(DEFAULT_MAX_RETRY_WAIT),
+            )?,
+            surface: b.surface.unwrap_or("rust"),
+        })
+    }
+}
+
+/// The key as it may be shown: its last 4 characters at most.
+pub(crate) fn redact_key(key: &str) -> String {
+    let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    if key.chars().count() > 8 {
+        format!("…{tail}")
+    } else {
+        "…".to_string()
+    }
+}
+
+fn check_header_value(name: &str, value: &str) -> Result<()> {
+    if value.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
+        return Err(Error::invalid(format!("{name} contains a control character")));
+    }
+    Ok(())
+}
+
+fn positive_secs(name: &str, seconds: f64) -> Result<Duration> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(Error::invalid(format!("{name} must be a positive number of seconds, got {seconds}")));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| Error::invalid(format!("{name} is too large: {seconds}")))
+}
+
+fn non_negative_secs(name: &str, seconds: f64) -> Result<Duration> {
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(Error::invalid(format!("{name} must be zero or more seconds, got {seconds}")));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| Error::invalid(format!("{name} is too large: {seconds}")))
+}
+
+/// Parses and checks the base URL; returns it without a trailing slash.
+fn check_base_url(raw: &str, allow_insecure: bool) -> Result<String> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| Error::config(format!("invalid base URL {raw:?}: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(format!("invalid base URL {raw:?}: it must not have a query or fragment")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config("invalid base URL: it must not carry credentials"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure || is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "refusing plain http:// to {}: the API key would cross the network unencrypted; \
+                 use https://, or allow_insecure_http / {ENV_ALLOW_INSECURE_HTTP}=1",
+                url.host_str().unwrap_or("")
+            )))
+        }
+        other => return Err(Error::config(format!("invalid base URL {raw:?}: scheme {other:?} is not http(s)"))),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::config(format!("invalid base URL {raw:?}: no host")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(b: ClientBuilder, env: &[(&str, &str)]) -> Result<Config> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::resolve(b, &move |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    fn kind(r: Result<Config>) -> crate::ErrorKind {
+        r.err().expect("expected an error").kind()
+    }
+
+    #[test]
+    fn missing_key_names_the_variable() {
+        let err = resolve(ClientBuilder::default(), &[]).err().unwrap();
+        assert_eq!(err.kind(), crate::ErrorKind::Configuration);
+        assert!(err.message().contains("MIXERLEAD_API_KEY"));
+    }
+
+    #[test]
+    fn arguments_beat_environment_beats_defaults() {
+        let env = [
+            ("MIXERLEAD_API_KEY", "ml_live_env"),
+            ("MIXERLEAD_BASE_URL", "https://env.example/api/"),
+            ("MIXERLEAD_PROJECT_ID", "p_env"),
+            ("MIXERLEAD_MAX_RETRIES", "5"),
+        ];
+        let c = resolve(ClientBuilder::default(), &env).unwrap();
+        assert_eq!(c.api_key, "ml_live_env");
+        assert_eq!(c.base_url, "https://env.example/api");
+        assert_eq!(c.project_id.as_deref(), Some("p_env"));
+        assert_eq!(c.max_retries, 5);
+        assert_eq!(c.timeout, Duration::from_secs(60));
+        assert_eq!(c.connect_timeout, Duration::from_secs(10));
+        assert_eq!(c.read_timeout, Duration::from_secs(120));
+        assert_eq!(c.max_retry_wait, Duration::from_secs(60));
+        let b = ClientBuilder::default()
+            .api_key("ml_live_arg")
+            .base_url("https://arg.example/api")
+            .project_id("p_arg")
+            .max_retries(0);
+        let c = resolve(b, &env).unwrap();
+        assert_eq!(c.api_key, "ml_live_arg");
+        assert_eq!(c.base_url, "https://arg.example/api");
+        assert_eq!(c.project_id.as_deref(), Some("p_arg"));
+        assert_eq!(c.max_retries, 0);
+        let c = resolve(ClientBuilder::default().api_key("k"), &[]).unwrap();
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.project_id, None);
+    }
+
+    #[test]
+    fn trailing_slash_is_dropped() {
+        for url in ["https://h.example/api", "https://h.example/api/", "https://h.example/api//"] {
+            let c = resolve(ClientBuilder::default().api_key("k").base_url(url), &[]).unwrap();
+            assert_eq!(c.base_url, "https://h.example/api");
+        }
+    }
+
+    #[test]
+    fn insecure_http_is_refused_except_loopback() {
+        use crate::ErrorKind::Configuration;
+        let b = |u: &str| ClientBuilder::default().api_key("k").base_url(u);
+        assert_eq!(kind(resolve(b("http://example.com/api"), &[])), Configuration);
+        assert_eq!(kind(resolve(b("http://10.0.0.1/api"), &[])), Configuration);
+        for ok in ["http://localhost:1/api", "http://127.0.0.1/api", "http://127.8.9.1/", "http://[::1]:9/api"] {
+            resolve(b(ok), &[]).unwrap();
+        }
+        resolve(b("http://example.com/api").allow_insecure_http(true), &[]).unwrap();
+        resolve(b("http://example.com/api"), &[("MIXERLEAD_ALLOW_INSECURE_HTTP", "1")]).unwrap();
+        assert_eq!(kind(resolve(b("http://example.com/api"), &[("MIXERLEAD_ALLOW_INSECURE_HTTP", "0")])), Configuration);
+    }
+
+    #[test]
+    fn bad_values_fail_before_network_use() {
+        use crate::ErrorKind::{Configuration, InvalidArgument};
+        let b = || ClientBuilder::default().api_key("k");
+        assert_eq!(kind(resolve(b().base_url("not a url"), &[])), Configuration);
+        assert_eq!(kind(resolve(b().base_url("ftp://h/api"), &[])), Configuration);
+        assert_eq!(kind(resolve(b().timeout_secs(-1.0), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b().timeout_secs(f64::NAN), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b().connect_timeout_secs(0.0), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b().read_timeout_secs(-0.5), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b().max_retry_wait_secs(-1.0), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b().max_retries(-1), &[])), InvalidArgument);
+        assert_eq!(kind(resolve(b(), &[("MIXERLEAD_MAX_RETRIES", "many")])), Configuration);
+        assert_eq!(kind(resolve(b().project_id("a\nb"), &[])), InvalidArgument);
+        resolve(b().max_retry_wait_secs(0.0), &[]).unwrap();
+    }
+
+    #[test]
+    fn key_is_redacted_to_last_four() {
+        assert_eq!(redact_key("ml_live_abcdef123456"), "…3456");
+        assert_eq!(redact_key("short"), "…");
+        let dbg = format!("{:?}", ClientBuilder::default().api_key("ml_live_secretsecret9999"));
+        assert!(!dbg.contains("secretsecret"), "{dbg}");
+    }
+}

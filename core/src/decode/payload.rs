@@ -1,0 +1,135 @@
+//! What one SSE event's data or one NDJSON line means (SPEC §1.1 "payload").
+
+use serde_json::Value;
+
+use super::Event;
+
+/// Fields whose first string value is the piece's text, in order of preference.
+const TEXT_FIELDS: &[&str] = &["text", "delta", "content", "token", "chunk"];
+
+/// Interprets one payload and pushes what it carries onto `out`.
+///
+/// `[DONE]` ends the stream; a JSON object gives its text, conversation id, in-band error or
+/// end marker; a JSON string is the text; anything else (not JSON, or a JSON number, boolean,
+/// array or null) is taken as text as it stands.
+pub(crate) fn interpret(data: &str, out: &mut Vec<Event>) {
+    if data.trim() == "[DONE]" {
+        out.push(Event::Done);
+        return;
+    }
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::Object(map)) => interpret_object(&map, out),
+        Ok(Value::String(text)) => push_text(out, text),
+        _ => push_text(out, data.to_string()),
+    }
+}
+
+fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Vec<Event>) {
+    if let Some(message) = map.get("error").and_then(error_message) {
+        out.push(Event::Error(message));
+        return;
+    }
+    if let Some(id) = conversation_id(map) {
+        out.push(Event::ConversationId(id.to_string()));
+    }
+    if let Some(text) = object_text(map) {
+        push_text(out, text.to_string());
+    }
+    if matches!(map.get("type").and_then(Value::as_str), Some("done" | "end")) {
+        out.push(Event::Done);
+    }
+}
+
+/// The message of an `error` field: a string, or an object's `message` (else the object).
+pub(crate) fn error_message(error: &Value) -> Option<String> {
+    match error {
+        Value::Null | Value::Bool(false) => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => Some(match o.get("message").and_then(Value::as_str) {
+            Some(m) => m.to_string(),
+            None => error.to_string(),
+        }),
+        other => Some(other.to_string()),
+    }
+}
+
+/// `conversationId` or `conversation_id`, when it is a non-empty string.
+pub(crate) fn conversation_id(map: &serde_json::Map<String, Value>) -> Option<&str> {
+    ["conversationId", "conversation_id"]
+        .iter()
+        .find_map(|k| map.get(*k).and_then(Value::as_str))
+        .filter(|id| !id.is_empty())
+}
+
+fn object_text(map: &serde_json::Map<String, Value>) -> Option<&str> {
+    TEXT_FIELDS
+        .iter()
+        .find_map(|k| map.get(*k).and_then(Value::as_str))
+        .or_else(|| {
+            let delta = map.get("delta")?;
+            delta.get("text").and_then(Value::as_str).or_else(|| delta.get("content").and_then(Value::as_str))
+        })
+        .or_else(|| map.get("choices")?.get(0)?.get("delta")?.get("content")?.as_str())
+}
+
+fn push_text(out: &mut Vec<Event>, text: String) {
+    if !text.is_empty() {
+        out.push(Event::Text(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Event::*;
+
+    fn run(data: &str) -> Vec<Event> {
+        let mut out = Vec::new();
+        interpret(data, &mut out);
+        out
+    }
+
+    fn text(s: &str) -> Event {
+        Text(s.to_string())
+    }
+
+    #[test]
+    fn text_fields_in_order() {
+        assert_eq!(run(r#"{"text":"a"}"#), vec![text("a")]);
+        assert_eq!(run(r#"{"delta":"b"}"#), vec![text("b")]);
+        assert_eq!(run(r#"{"content":"c","token":"x"}"#), vec![text("c")]);
+        assert_eq!(run(r#"{"token":"d"}"#), vec![text("d")]);
+        assert_eq!(run(r#"{"chunk":"e"}"#), vec![text("e")]);
+        assert_eq!(run(r#"{"delta":{"text":"f"}}"#), vec![text("f")]);
+        assert_eq!(run(r#"{"delta":{"content":"g"}}"#), vec![text("g")]);
+        assert_eq!(run(r#"{"choices":[{"delta":{"content":"h"}}]}"#), vec![text("h")]);
+        assert_eq!(run(r#"{"choices":[{"delta":{"role":"assistant"}}]}"#), vec![]);
+        assert_eq!(run(r#"{"text":5,"content":"i"}"#), vec![text("i")]);
+    }
+
+    #[test]
+    fn strings_raw_data_and_empty_text() {
+        assert_eq!(run(r#""hi there""#), vec![text("hi there")]);
+        assert_eq!(run("plain words"), vec![text("plain words")]);
+        assert_eq!(run("{broken"), vec![text("{broken")]);
+        assert_eq!(run("42"), vec![text("42")]);
+        assert_eq!(run(r#"{"text":""}"#), vec![]);
+        assert_eq!(run(r#""""#), vec![]);
+        assert_eq!(run(r#"{"unrelated":1}"#), vec![]);
+    }
+
+    #[test]
+    fn ends_errors_and_conversation_ids() {
+        assert_eq!(run("[DONE]"), vec![Done]);
+        assert_eq!(run(r#"{"type":"done"}"#), vec![Done]);
+        assert_eq!(run(r#"{"type":"end","text":"z"}"#), vec![text("z"), Done]);
+        assert_eq!(run(r#"{"error":"boom"}"#), vec![Error("boom".into())]);
+        assert_eq!(run(r#"{"error":{"message":"bang","code":1}}"#), vec![Error("bang".into())]);
+        assert_eq!(run(r#"{"error":null,"text":"ok"}"#), vec![text("ok")]);
+        assert_eq!(
+            run(r#"{"conversationId":"c1","text":"t"}"#),
+            vec![ConversationId("c1".into()), text("t")]
+        );
+        assert_eq!(run(r#"{"conversation_id":"c2"}"#), vec![ConversationId("c2".into())]);
+    }
+}

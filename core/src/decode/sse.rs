@@ -1,0 +1,227 @@
+//! Server-Sent Events, by the WHATWG parsing rules; each event's data is a payload.
+
+use super::{payload, too_large, Event, MAX_EVENT_BYTES};
+use crate::error::Result;
+
+/// Incremental SSE parser: bytes in, payload events out.
+#[derive(Default)]
+pub(crate) struct SseDecoder {
+    /// An incomplete line carried over from the previous read.
+    line: Vec<u8>,
+    /// The data lines of the event being built, joined with `\n` (with a trailing `\n`).
+    data: String,
+    /// The `event:` field of the event being built.
+    event_type: String,
+    /// The previous read ended in `\r`: a `\n` starting this read belongs to that line end.
+    after_cr: bool,
+    /// The first line has been seen (a leading byte-order mark is dropped).
+    started: bool,
+    done: bool,
+}
+
+impl SseDecoder {
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Event>) -> Result<()> {
+        if self.after_cr {
+            self.after_cr = false;
+            if let Some(rest) = chunk.strip_prefix(b"\n") {
+                chunk = rest;
+            }
+        }
+        while !chunk.is_empty() && !self.done {
+            let Some(end) = memchr::memchr2(b'\n', b'\r', chunk) else {
+                self.line.extend_from_slice(chunk);
+                if self.line.len() + self.data.len() > MAX_EVENT_BYTES {
+                    return Err(too_large("SSE event"));
+                }
+                return Ok(());
+            };
+            let mut next = end + 1;
+            if chunk[end] == b'\r' {
+                match chunk.get(next) {
+                    Some(b'\n') => next += 1,
+                    Some(_) => {}
+                    None => self.after_cr = true,
+                }
+            }
+            if self.line.is_empty() {
+                self.process_line(&chunk[..end], out)?;
+            } else {
+                self.line.extend_from_slice(&chunk[..end]);
+                let line = std::mem::take(&mut self.line);
+                self.process_line(&line, out)?;
+                self.line = line;
+                self.line.clear();
+            }
+            chunk = &chunk[next..];
+        }
+        Ok(())
+    }
+
+    /// A clean end of body: a last line without its end and a last event without its blank
+    /// line are still taken.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.process_line(&line, out)?;
+        }
+        self.dispatch(out);
+        Ok(())
+    }
+
+    fn process_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        let mut line = line;
+        if !self.started {
+            self.started = true;
+            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        }
+        if line.is_empty() {
+            self.dispatch(out);
+            return Ok(());
+        }
+        if line[0] == b':' {
+            return Ok(());
+        }
+        let (field, value) = match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &b""[..]),
+        };
+        match field {
+            b"data" => {
+                if self.data.len() + value.len() > MAX_EVENT_BYTES {
+                    return Err(too_large("SSE event"));
+                }
+                self.data.push_str(&String::from_utf8_lossy(value));
+                self.data.push('\n');
+            }
+            b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
+            // `id:` and `retry:` only matter for reconnecting, which a chat reply never does.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<Event>) {
+        let event_type = std::mem::take(&mut self.event_type);
+        if self.data.is_empty() {
+            return;
+        }
+        self.data.pop();
+        let data = std::mem::take(&mut self.data);
+        if event_type == "error" {
+            out.push(Event::Error(error_event_message(&data)));
+        } else {
+            payload::interpret(&data, out);
+        }
+        if out.last().is_some_and(Event::ends_stream) {
+            self.done = true;
+        }
+    }
+}
+
+/// The message of an `event: error`: the payload's `error`/`message` field, else its data.
+fn error_event_message(data: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(data) {
+        Ok(serde_json::Value::Object(map)) => map
+            .get("error")
+            .and_then(payload::error_message)
+            .or_else(|| map.get("message").and_then(|m| m.as_str()).map(str::to_string))
+            .unwrap_or_else(|| data.to_string()),
+        Ok(serde_json::Value::String(s)) => s,
+        _ if data.is_empty() => "the service reported an error in the stream".to_string(),
+        _ => data.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::tests::{decode_whole, decode_split_everywhere};
+    use Event::*;
+
+    fn t(s: &str) -> Event {
+        Text(s.to_string())
+    }
+
+    const CT: &str = "text/event-stream";
+
+    #[test]
+    fn every_line_ending() {
+        for body in [
+            "data: a\n\ndata: b\n\n",
+            "data: a\r\n\r\ndata: b\r\n\r\n",
+            "data: a\r\rdata: b\r\r",
+            "data: a\r\n\ndata: b\n\r\n",
+        ] {
+            assert_eq!(decode_split_everywhere(CT, body.as_bytes()), vec![t("a"), t("b")], "{body:?}");
+        }
+    }
+
+    #[test]
+    fn comments_fields_and_multiline_data() {
+        let body = ": keep-alive\nevent: message\nid: 7\nretry: 100\ndata: line one\ndata:line two\nunknown: x\n\n";
+        assert_eq!(decode_split_everywhere(CT, body.as_bytes()), vec![t("line one\nline two")]);
+        // A blank data line still adds a line; `data` without a colon is an empty value.
+        assert_eq!(decode_whole(CT, b"data\ndata: x\n\n").unwrap(), vec![t("\nx")]);
+        // An event with no data is not dispatched.
+        assert_eq!(decode_whole(CT, b"event: ping\n\n: c\n\n").unwrap(), vec![]);
+        // Only one space after the colon is stripped.
+        assert_eq!(decode_whole(CT, b"data:  two\n\n").unwrap(), vec![t(" two")]);
+    }
+
+    #[test]
+    fn last_event_without_blank_line_is_dispatched_at_end() {
+        assert_eq!(decode_split_everywhere(CT, b"data: a\n\ndata: tail"), vec![t("a"), t("tail")]);
+        assert_eq!(decode_split_everywhere(CT, b"data: a\n\ndata: tail\n"), vec![t("a"), t("tail")]);
+    }
+
+    #[test]
+    fn done_stops_and_json_payloads() {
+        let body = "data: {\"text\":\"x\",\"conversationId\":\"c9\"}\n\ndata: \"y\"\n\ndata: [DONE]\n\ndata: after\n\n";
+        assert_eq!(
+            decode_split_everywhere(CT, body.as_bytes()),
+            vec![ConversationId("c9".into()), t("x"), t("y"), Done]
+        );
+        let openai = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n";
+        assert_eq!(decode_split_everywhere(CT, openai.as_bytes()), vec![t("Hel"), t("lo")]);
+    }
+
+    #[test]
+    fn in_band_errors() {
+        assert_eq!(
+            decode_whole(CT, b"data: a\n\nevent: error\ndata: {\"message\":\"overloaded\"}\n\n").unwrap(),
+            vec![t("a"), Error("overloaded".into())]
+        );
+        assert_eq!(decode_whole(CT, b"event: error\ndata: plain\n\n").unwrap(), vec![Error("plain".into())]);
+        assert_eq!(
+            decode_whole(CT, b"data: {\"error\":{\"message\":\"quota\"}}\n\n").unwrap(),
+            vec![Error("quota".into())]
+        );
+    }
+
+    #[test]
+    fn multibyte_text_split_everywhere_and_bom() {
+        let body = "\u{feff}data: h\u{e9}llo \u{1f600} \u{4e16}\u{754c}\n\n";
+        assert_eq!(decode_split_everywhere(CT, body.as_bytes()), vec![t("h\u{e9}llo \u{1f600} \u{4e16}\u{754c}")]);
+    }
+
+    #[test]
+    fn oversize_event_fails() {
+        let mut body = b"data: ".to_vec();
+        body.extend(std::iter::repeat_n(b'a', MAX_EVENT_BYTES + 1));
+        let err = decode_whole(CT, &body).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Decode);
+        let mut many_lines = Vec::new();
+        for _ in 0..(MAX_EVENT_BYTES / (1 << 20) + 1) {
+            many_lines.extend_from_slice(b"data: ");
+            many_lines.extend(std::iter::repeat_n(b'b', 1 << 20));
+            many_lines.push(b'\n');
+        }
+        assert_eq!(decode_whole(CT, &many_lines).unwrap_err().kind(), crate::ErrorKind::Decode);
+    }
+}

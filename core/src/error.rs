@@ -1,0 +1,171 @@
+//! The one error classification of the SDK (SPEC §2), mapped once per language by the bindings.
+
+use std::fmt;
+
+/// What kind of failure an [`Error`] is. Every binding maps these, and only these, to its own
+/// exception classes or status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No API key, a malformed base URL, or plain `http://` to a non-loopback host.
+    Configuration,
+    /// A bad argument: empty message, NUL in a string, a negative timeout or retry count.
+    InvalidArgument,
+    /// The connection could not be made or broke before the response headers arrived.
+    Connection,
+    /// The connect, headers or read (silence between body bytes) timeout elapsed.
+    Timeout,
+    /// The service answered with a non-2xx status (after retries).
+    Status,
+    /// The connection was lost or the body truncated after the stream started.
+    StreamInterrupted,
+    /// The body could not be decoded: malformed JSON where JSON is required, an over-size
+    /// event, or an in-band `error` payload.
+    Decode,
+    /// The caller cancelled the call.
+    Cancelled,
+    /// A bug in the SDK (a caught panic); please report it.
+    Internal,
+}
+
+/// The body of an error response: parsed JSON when it was JSON, else its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorBody {
+    /// The body parsed as JSON.
+    Json(serde_json::Value),
+    /// The body as (lossily decoded) text.
+    Text(String),
+}
+
+/// An error from the SDK. [`Error::kind`] says what happened; the accessors carry the details
+/// the service sent. The API key never appears in any of it.
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    status_code: Option<u16>,
+    body: Option<ErrorBody>,
+    request_id: Option<String>,
+    retry_after: Option<f64>,
+    partial_text: Option<String>,
+}
+
+/// `Result` with the SDK's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a human-readable message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            status_code: None,
+            body: None,
+            request_id: None,
+            retry_after: None,
+            partial_text: None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Configuration, message)
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Decode, message)
+    }
+
+    /// A status error, as built from a non-2xx response.
+    pub(crate) fn status(
+        status_code: u16,
+        message: String,
+        body: Option<ErrorBody>,
+        request_id: Option<String>,
+        retry_after: Option<f64>,
+    ) -> Self {
+        Error {
+            kind: ErrorKind::Status,
+            message,
+            status_code: Some(status_code),
+            body,
+            request_id,
+            retry_after,
+            partial_text: None,
+        }
+    }
+
+    pub(crate) fn with_partial_text(mut self, text: String) -> Self {
+        self.partial_text = Some(text);
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message: the service's `error` text for status errors, else a description.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status of a [`ErrorKind::Status`] error.
+    pub fn status_code(&self) -> Option<u16> {
+        self.status_code
+    }
+
+    /// The error response's body (parsed JSON, or text), for status errors.
+    pub fn body(&self) -> Option<&ErrorBody> {
+        self.body.as_ref()
+    }
+
+    /// The `x-request-id` the service sent with the error, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Seconds the service asked to wait (`Retry-After` / `retry-after-ms`), if it said.
+    pub fn retry_after(&self) -> Option<f64> {
+        self.retry_after
+    }
+
+    /// For errors raised mid-stream: all the text that arrived before the failure.
+    pub fn partial_text(&self) -> Option<&str> {
+        self.partial_text.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status_code {
+            Some(code) => write!(f, "HTTP {code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(code) = self.status_code {
+            d.field("status_code", &code);
+        }
+        if let Some(id) = &self.request_id {
+            d.field("request_id", id);
+        }
+        if let Some(wait) = self.retry_after {
+            d.field("retry_after", &wait);
+        }
+        if let Some(text) = &self.partial_text {
+            d.field("partial_text_len", &text.len());
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,47 @@
+//! # mixerlead
+//!
+//! The client for MixerLead's Workspace API: list models and stream chat replies, with
+//! retries that honour `Retry-After`, typed errors, and timeouts for stalled streams.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use mixerlead::{ChatRequest, Client};
+//!
+//! # async fn demo() -> Result<(), mixerlead::Error> {
+//! let client = Client::from_env()?; // MIXERLEAD_API_KEY
+//! for model in client.list_models().await? {
+//!     println!("{} — {}", model.id, model.task);
+//! }
+//! let mut stream = client.chat(ChatRequest::new("Hi").model("ml-auto")).await?;
+//! while let Some(piece) = stream.next().await {
+//!     print!("{}", piece?);
+//! }
+//! let follow_up = ChatRequest::new("And then?").conversation_id(stream.conversation_id().unwrap_or_default());
+//! println!("{}", client.send(follow_up).await?.text);
+//! # Ok(()) }
+//! ```
+//!
+//! Synchronous code uses [`blocking::Client`]. All async work runs on one process-wide tokio
+//! runtime ([`runtime`]), whatever runtime the caller uses.
+
+pub mod blocking;
+mod client;
+mod config;
+mod decode;
+mod error;
+mod log;
+mod retry;
+pub mod runtime;
+mod stream;
+
+pub use client::{ChatRequest, Client, Model};
+pub use config::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES,
+    ENV_PROJECT_ID,
+};
+pub use error::{Error, ErrorBody, ErrorKind, Result};
+pub use stream::{ChatReply, ChatStream, StreamInfo};
+
+/// The SDK's version, as sent in the `User-Agent`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,281 @@
+//! `ChatStream`: the reply as decoded text pieces, with the conversation id and the text so far.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::time::{Instant, Sleep};
+
+use crate::decode::{Decoder, Event};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log;
+
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// What can be read about a stream from any thread while another one waits on it: the
+/// conversation id and the text handed out so far. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct StreamInfo {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    conversation_id: OnceLock<String>,
+    text: Mutex<String>,
+}
+
+impl StreamInfo {
+    /// The conversation id, once the service has named it (header or payload).
+    pub fn conversation_id(&self) -> Option<String> {
+        self.shared.conversation_id.get().cloned()
+    }
+
+    /// All the text handed to the caller so far.
+    pub fn text(&self) -> String {
+        self.lock_text().clone()
+    }
+
+    fn lock_text(&self) -> std::sync::MutexGuard<'_, String> {
+        self.shared.text.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set_conversation_id(&self, id: String) {
+        let _ = self.shared.conversation_id.set(id);
+    }
+}
+
+/// A streamed chat reply: a [`Stream`] of text pieces in arrival order.
+///
+/// Dropping it mid-reply aborts the request (the connection is closed). After the last piece it
+/// ends (`None`); a failure ends it with one `Err`, after every piece that arrived before it.
+pub struct ChatStream {
+    body: Option<Body>,
+    decoder: Decoder,
+    events: Vec<Event>,
+    ready: VecDeque<String>,
+    failure: Option<Error>,
+    finished: bool,
+    info: StreamInfo,
+    read_timeout: Duration,
+    silence: Pin<Box<Sleep>>,
+}
+
+impl fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("conversation_id", &self.info.conversation_id())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatStream {
+    pub(crate) fn new(response: reqwest::Response, read_timeout: Duration) -> ChatStream {
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let info = StreamInfo::default();
+        if let Some(id) = header("x-conversation-id").or_else(|| header("conversation-id")).filter(|id| !id.is_empty()) {
+            info.set_conversation_id(id.to_string());
+        }
+        let decoder = Decoder::for_content_type(header("content-type"));
+        ChatStream {
+            body: Some(Box::pin(response.bytes_stream())),
+            decoder,
+            events: Vec::new(),
+            ready: VecDeque::new(),
+            failure: None,
+            finished: false,
+            info,
+            read_timeout,
+            silence: Box::pin(tokio::time::sleep(read_timeout)),
+        }
+    }
+
+    /// The conversation id, once the service has named it; `None` until then.
+    pub fn conversation_id(&self) -> Option<String> {
+        self.info.conversation_id()
+    }
+
+    /// All the text handed out so far.
+    pub fn text(&self) -> String {
+        self.info.text()
+    }
+
+    /// A handle for reading the conversation id and text from other threads.
+    pub fn info(&self) -> StreamInfo {
+        self.info.clone()
+    }
+
+    /// Consumes the rest of the stream and returns the whole reply (including pieces already
+    /// handed out).
+    pub async fn read(&mut self) -> Result<String> {
+        while self.next_batch().await.transpose()?.is_some() {}
+        Ok(self.text())
+    }
+
+    /// Every piece decoded so far, waiting for at least one; `None` at the end. Bindings call
+    /// this so that one crossing of the language boundary carries many pieces.
+    pub async fn next_batch(&mut self) -> Option<Result<Vec<String>>> {
+        std::future::poll_fn(|cx| self.poll_batch(cx)).await
+    }
+
+    /// Polls for a batch: all pieces ready now, or the pending failure, or the end.
+    pub fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Vec<String>>>> {
+        if self.ready.is_empty() {
+            match self.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {}
+            }
+        }
+        if self.ready.is_empty() {
+            return Poll::Ready(self.take_failure().map(Err));
+        }
+        // Take whatever else the network already has, without waiting for more.
+        while self.failure.is_none() && !self.finished && self.poll_body_once(cx).is_ready() {}
+        let batch: Vec<String> = self.ready.drain(..).collect();
+        let mut text = self.info.lock_text();
+        for piece in &batch {
+            text.push_str(piece);
+        }
+        Poll::Ready(Some(Ok(batch)))
+    }
+
+    /// Aborts the request now, as dropping the stream would; later polls end the stream.
+    pub fn abort(&mut self) {
+        self.body = None;
+        self.ready.clear();
+        self.finished = true;
+    }
+
+    fn take_failure(&mut self) -> Option<Error> {
+        let failure = self.failure.take()?;
+        self.finished = true;
+        self.body = None;
+        let partial = self.info.text();
+        Some(failure.with_partial_text(partial))
+    }
+
+    /// Reads until a piece is ready, the body ends, or it fails.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.ready.is_empty() && self.failure.is_none() && !self.finished {
+            if self.poll_body_once(cx).is_pending() {
+                if self.silence.as_mut().poll(cx).is_ready() {
+                    self.fail(Error::new(
+                        ErrorKind::Timeout,
+                        format!("read timeout: the stream was silent for {:?}", self.read_timeout),
+                    ));
+                    break;
+                }
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Polls the body once and decodes what it gives. Ready when something changed.
+    fn poll_body_once(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(body) = self.body.as_mut() else {
+            self.finished = true;
+            return Poll::Ready(());
+        };
+        let result = match body.as_mut().poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(Ok(bytes))) => {
+                self.silence.as_mut().reset(Instant::now() + self.read_timeout);
+                self.decoder.feed(&bytes, &mut self.events)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.fail(interrupted(&e));
+                return Poll::Ready(());
+            }
+            Poll::Ready(None) => {
+                self.body = None;
+                self.finished = true;
+                self.decoder.finish(&mut self.events)
+            }
+        };
+        if let Err(e) = result {
+            self.fail(e);
+        }
+        self.take_events();
+        Poll::Ready(())
+    }
+
+    fn take_events(&mut self) {
+        for event in self.events.drain(..) {
+            match event {
+                Event::Text(piece) => self.ready.push_back(piece),
+                Event::ConversationId(id) => self.info.set_conversation_id(id),
+                Event::Done => {
+                    self.finished = true;
+                    self.body = None;
+                    break;
+                }
+                Event::Error(message) => {
+                    self.failure = Some(Error::decode(format!("the service reported an error: {message}")));
+                    self.body = None;
+                    break;
+                }
+            }
+        }
+        self.events.clear();
+    }
+
+    fn fail(&mut self, error: Error) {
+        log::warn(format_args!("stream failed: {error}"));
+        self.failure.get_or_insert(error);
+        self.body = None;
+    }
+}
+
+fn interrupted(e: &reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::new(ErrorKind::Timeout, format!("read timeout: {}", crate::client::describe(e)));
+    }
+    Error::new(
+        ErrorKind::StreamInterrupted,
+        format!("the stream was interrupted: {}", crate::client::describe(e)),
+    )
+}
+
+impl Stream for ChatStream {
+    type Item = Result<String>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<String>>> {
+        let this = self.get_mut();
+        if this.ready.is_empty() && this.poll_fill(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match this.ready.pop_front() {
+            Some(piece) => {
+                this.info.lock_text().push_str(&piece);
+                Poll::Ready(Some(Ok(piece)))
+            }
+            None => Poll::Ready(this.take_failure().map(Err)),
+        }
+    }
+}
+
+/// A whole chat reply, as [`crate::Client::send`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatReply {
+    /// The reply's text.
+    pub text: String,
+    /// The conversation id, when the service named one.
+    pub conversation_id: Option<String>,
+}
+
+impl ChatStream {
+    /// Reads the whole reply into a [`ChatReply`].
+    pub async fn into_reply(mut self) -> Result<ChatReply> {
+        let text = self.read().await?;
+        Ok(ChatReply { text, conversation_id: self.conversation_id() })
+    }
+}
