@@ -1,1 +1,249 @@
+//! # mixerlead-emulator
+//!
+//! A local server that speaks MixerLead's Workspace API (models list, streamed chat with
+//! conversations, all four wire formats, per-key rate limits) and fails on request, for tests
+//! and offline development. Start it on port 0 from a test:
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let emulator = mixerlead_emulator::Emulator::start(Default::default()).await?;
+//! let base_url = emulator.scenario_url("id=t1;fail=429;times=1;retry_after=0.1");
+//! // … point a client at base_url, then:
+//! assert_eq!(emulator.stats("t1").requests, 2);
+//! # Ok(()) }
+//! ```
+//!
+//! Faults are scripted per request through the base URL (see [`Scenario`]), so every language's
+//! client can ask for them with nothing but its `base_url` option. `GET /_emulator/stats?id=…`
+//! reports what the emulator saw, as JSON.
 
+mod http;
+mod reply;
+mod scenario;
+mod server;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use scenario::Scenario;
+
+/// The wire format of a chat reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `text/event-stream`, `data: {"text": …}` events, then `data: [DONE]`.
+    #[default]
+    Sse,
+    /// `application/x-ndjson`, one `{"text": …}` a line, then `{"type":"done"}`.
+    Ndjson,
+    /// The same lines as `application/jsonl`.
+    Jsonl,
+    /// `application/json`: the whole reply as `{"reply": …}`.
+    Json,
+    /// `text/plain; charset=utf-8`: the raw text.
+    Text,
+    /// Raw text with no `Content-Type` at all.
+    Untyped,
+}
+
+impl Format {
+    /// Parses `sse`, `ndjson`, `jsonl`, `json`, `text` or `none`.
+    pub fn parse(name: &str) -> Result<Format, String> {
+        Ok(match name {
+            "sse" => Format::Sse,
+            "ndjson" => Format::Ndjson,
+            "jsonl" => Format::Jsonl,
+            "json" => Format::Json,
+            "text" => Format::Text,
+            "none" => Format::Untyped,
+            other => return Err(format!("unknown format {other:?} (sse, ndjson, jsonl, json, text, none)")),
+        })
+    }
+
+    fn content_type(self) -> Option<&'static str> {
+        match self {
+            Format::Sse => Some("text/event-stream"),
+            Format::Ndjson => Some("application/x-ndjson"),
+            Format::Jsonl => Some("application/jsonl"),
+            Format::Json => Some("application/json"),
+            Format::Text => Some("text/plain; charset=utf-8"),
+            Format::Untyped => None,
+        }
+    }
+}
+
+/// How the emulator behaves when a request does not script otherwise.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// Default wire format of chat replies.
+    pub format: Format,
+    /// Default delay between pieces.
+    pub token_delay: Duration,
+    /// Requests a second allowed per key (`None`: no limit).
+    pub rate_limit: Option<u32>,
+}
+
+impl EmulatorConfig {
+    /// Reads `--port P --format F --token-delay-ms N --rate-limit N` (the command line of
+    /// `mixerlead emulator` and `mixerlead-emulator`).
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<EmulatorConfig, String> {
+        let mut config = EmulatorConfig::default();
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            let number = |text: String| text.parse::<u64>().map_err(|_| format!("{flag} needs a whole number, got {text:?}"));
+            match flag.as_str() {
+                "--port" => config.port = number(value()?)?.try_into().map_err(|_| "--port is at most 65535".to_string())?,
+                "--format" => config.format = Format::parse(&value()?)?,
+                "--token-delay-ms" => config.token_delay = Duration::from_millis(number(value()?)?),
+                "--rate-limit" => config.rate_limit = Some(number(value()?)?.try_into().unwrap_or(u32::MAX)),
+                other => return Err(format!("unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit)")),
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig { port: 0, format: Format::Sse, token_delay: Duration::ZERO, rate_limit: None }
+    }
+}
+
+/// What the emulator saw for one scenario id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Requests (attempts) received.
+    pub requests: u64,
+    /// Chat replies that began streaming.
+    pub streams_started: u64,
+    /// Chat replies sent to the end.
+    pub streams_completed: u64,
+    /// Replies the client abandoned: it closed the connection mid-reply.
+    pub client_disconnects: u64,
+    /// When each request arrived, in seconds since the emulator started.
+    pub request_times: Vec<f64>,
+    /// When each client disconnect was seen, in seconds since the emulator started.
+    pub disconnect_times: Vec<f64>,
+    /// Headers of the last request (without `authorization`), names lower-case.
+    pub last_headers: HashMap<String, String>,
+    /// Path of the last request, as sent.
+    pub last_path: String,
+    /// Body of the last request.
+    pub last_body: String,
+}
+
+impl Stats {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "requests": self.requests,
+            "streams_started": self.streams_started,
+            "streams_completed": self.streams_completed,
+            "client_disconnects": self.client_disconnects,
+            "request_times": self.request_times,
+            "disconnect_times": self.disconnect_times,
+            "last_headers": self.last_headers,
+            "last_path": self.last_path,
+            "last_body": self.last_body,
+        })
+    }
+}
+
+/// State shared by every connection.
+pub(crate) struct State {
+    config: EmulatorConfig,
+    started: Instant,
+    stats: Mutex<HashMap<String, Stats>>,
+    conversations: Mutex<HashMap<String, usize>>,
+    next_conversation: Mutex<u64>,
+    rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl State {
+    fn new(config: EmulatorConfig) -> State {
+        State {
+            config,
+            started: Instant::now(),
+            stats: Mutex::default(),
+            conversations: Mutex::default(),
+            next_conversation: Mutex::new(0),
+            rate_windows: Mutex::default(),
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn with_stats<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
+        let mut stats = self.stats.lock().unwrap();
+        f(stats.entry(id.to_string()).or_default())
+    }
+}
+
+/// A running emulator. Dropping it stops it.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Starts the emulator on 127.0.0.1 on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(config));
+        let task = tokio::spawn(server::serve(listener, state.clone()));
+        Ok(Emulator { addr, state, task })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL of the plain API: `http://127.0.0.1:PORT/api`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// The base URL that scripts every request with `script` (see [`Scenario`]).
+    pub fn scenario_url(&self, script: &str) -> String {
+        format!("http://{}/s/{script}/api", self.addr)
+    }
+
+    /// What the emulator saw for scenario id `id` (`""` for requests without one).
+    pub fn stats(&self, id: &str) -> Stats {
+        self.state.stats.lock().unwrap().get(id).cloned().unwrap_or_default()
+    }
+
+    /// Waits up to `within` for `id` to show `count` client disconnects; returns the stats.
+    pub async fn wait_for_disconnects(&self, id: &str, count: u64, within: Duration) -> Stats {
+        let deadline = Instant::now() + within;
+        loop {
+            let stats = self.stats(id);
+            if stats.client_disconnects >= count || Instant::now() >= deadline {
+                return stats;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Runs an emulator until the process ends (the binaries use this).
+pub async fn run(config: EmulatorConfig, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+    on_ready(listener.local_addr()?);
+    server::serve(listener, Arc::new(State::new(config))).await;
+    Ok(())
+}

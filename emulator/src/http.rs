@@ -1,0 +1,177 @@
+//! Just enough HTTP/1.1 for the emulator: read a request, write a response or a chunked stream.
+//! Written by hand (not with a server framework) so that faults can be byte-exact: split
+//! writes, a cut connection mid-chunk, a stall with the socket left open.
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// Largest request body accepted (a larger one gets 413).
+pub const MAX_BODY: usize = 1024 * 1024;
+const MAX_HEAD: usize = 64 * 1024;
+
+/// One request.
+pub struct Request {
+    pub method: String,
+    /// The request target, e.g. `/s/id=x/api/chat?y=1`.
+    pub target: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn wants_close(&self) -> bool {
+        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    }
+}
+
+/// Why no request could be read.
+pub enum ReadError {
+    /// The client closed the connection (or it broke) between requests.
+    Closed,
+    /// The request is not HTTP we understand.
+    Malformed,
+    /// The body is over [`MAX_BODY`].
+    TooLarge,
+}
+
+pub async fn read_request(reader: &mut BufReader<OwnedReadHalf>) -> Result<Request, ReadError> {
+    let mut line = String::new();
+    let mut head_len = 0;
+    let mut request_line = String::new();
+    match reader.read_line(&mut request_line).await {
+        Ok(0) | Err(_) => return Err(ReadError::Closed),
+        Ok(n) => head_len += n,
+    }
+    let mut parts = request_line.split_whitespace();
+    let (Some(method), Some(target), Some(_version)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ReadError::Malformed);
+    };
+    let (method, target) = (method.to_string(), target.to_string());
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line).await {
+            Ok(0) | Err(_) => return Err(ReadError::Closed),
+            Ok(n) => head_len += n,
+        }
+        if head_len > MAX_HEAD {
+            return Err(ReadError::Malformed);
+        }
+        let trimmed = line.trim_end_matches(['\r', '\n']);
+        if trimmed.is_empty() {
+            break;
+        }
+        let Some((name, value)) = trimmed.split_once(':') else {
+            return Err(ReadError::Malformed);
+        };
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.parse::<usize>().map_err(|_| ReadError::Malformed))
+        .transpose()?
+        .unwrap_or(0);
+    if length > MAX_BODY {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.map_err(|_| ReadError::Closed)?;
+    Ok(Request { method, target, headers, body })
+}
+
+/// Writes one response; buffers writes until [`Writer::flush`], which sends the body data
+/// gathered since the last flush as one HTTP chunk.
+pub struct Writer {
+    socket: OwnedWriteHalf,
+    buffer: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Writer {
+    pub fn new(socket: OwnedWriteHalf) -> Writer {
+        Writer { socket, buffer: Vec::with_capacity(32 * 1024), body: Vec::with_capacity(32 * 1024) }
+    }
+
+    /// Status line and headers; `chunked` adds `Transfer-Encoding: chunked`.
+    pub fn head(&mut self, status: u16, headers: &[(&str, String)], chunked: bool) {
+        let reason = reason(status);
+        self.buffer.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
+        for (name, value) in headers {
+            self.buffer.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        if chunked {
+            self.buffer.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        self.buffer.extend_from_slice(b"\r\n");
+    }
+
+    /// A whole response with a `content-length` body.
+    pub async fn respond(&mut self, status: u16, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
+        let mut headers = headers.to_vec();
+        headers.push(("content-length", body.len().to_string()));
+        self.head(status, &headers, false);
+        self.buffer.extend_from_slice(body);
+        self.flush().await
+    }
+
+    /// Body data of a chunked response (sent as part of one chunk at the next flush).
+    pub fn chunk(&mut self, data: &[u8]) {
+        self.body.extend_from_slice(data);
+    }
+
+    /// The end of a chunked body.
+    pub fn last_chunk(&mut self) {
+        self.frame_body();
+        self.buffer.extend_from_slice(b"0\r\n\r\n");
+    }
+
+    pub fn buffered(&self) -> usize {
+        self.buffer.len() + self.body.len()
+    }
+
+    fn frame_body(&mut self) {
+        if !self.body.is_empty() {
+            self.buffer.extend_from_slice(format!("{:x}\r\n", self.body.len()).as_bytes());
+            self.buffer.extend_from_slice(&self.body);
+            self.buffer.extend_from_slice(b"\r\n");
+            self.body.clear();
+        }
+    }
+
+    pub async fn flush(&mut self) -> std::io::Result<()> {
+        self.frame_body();
+        if !self.buffer.is_empty() {
+            self.socket.write_all(&self.buffer).await?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        307 => "Temporary Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}

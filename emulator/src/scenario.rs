@@ -1,0 +1,133 @@
+//! Per-request fault scripts, read from the base URL: `http://HOST:PORT/s/<script>/api`, where
+//! `<script>` is `key=value` pairs joined with `;` (values percent-encoded when needed), e.g.
+//! `/s/id=t1;fail=429;times=2;retry_after=0.2/api`.
+
+use std::time::Duration;
+
+use crate::Format;
+
+/// What one request asks the emulator to do differently.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scenario {
+    /// The name the emulator counts this request under (for [`crate::Emulator::stats`]).
+    pub id: String,
+    /// Wire format of the reply; `None` uses the emulator's default.
+    pub format: Option<Format>,
+    /// Answer with this status for the first `times` attempts.
+    pub fail: Option<u16>,
+    /// How many attempts `fail`, `drop` and `header_delay_ms` apply to (default: all).
+    pub times: Option<u64>,
+    /// `Retry-After` header value sent with a failure.
+    pub retry_after: Option<String>,
+    /// `retry-after-ms` header value sent with a failure.
+    pub retry_after_ms: Option<String>,
+    /// The error body: `json` (default, `{"error": …}`), `text`, or `empty`.
+    pub error_body: Option<String>,
+    /// Close the connection after reading the request, without any response.
+    pub drop: bool,
+    /// Wait this long before sending the response headers.
+    pub header_delay: Option<Duration>,
+    /// Delay between pieces (overrides the emulator's default).
+    pub delay: Option<Duration>,
+    /// The reply as this many generated pieces (~5 % multi-byte).
+    pub pieces: Option<usize>,
+    /// Cut the connection after this many pieces.
+    pub disconnect_after: Option<usize>,
+    /// Stop sending (but keep the connection open) after this many pieces.
+    pub stall_after: Option<usize>,
+    /// Send an in-band error after this many pieces.
+    pub error_after: Option<usize>,
+    /// Write multi-byte characters one byte per network write.
+    pub split_utf8: bool,
+    /// Send a payload that is not valid JSON (in `json` format: a decode error).
+    pub malformed: bool,
+    /// Send one event larger than 16 MiB.
+    pub oversize: bool,
+    /// Where the conversation id goes: `header` (default), `payload`, or `none`.
+    pub conv_in: Option<String>,
+    /// SSE with `\r\n` line ends.
+    pub crlf: bool,
+    /// Per-key limit of requests a second for this request's key.
+    pub rate_limit: Option<u32>,
+}
+
+impl Scenario {
+    /// Parses a script such as `id=t1;fail=503;times=1`. Unknown keys are an error, so that a
+    /// typo in a test does not pass silently.
+    pub fn parse(script: &str) -> Result<Scenario, String> {
+        let mut s = Scenario::default();
+        for pair in script.split(';').filter(|p| !p.is_empty()) {
+            let (key, raw) = pair.split_once('=').unwrap_or((pair, "1"));
+            let value = percent_decode(raw);
+            let num = || value.parse::<u64>().map_err(|_| format!("{key} needs a whole number, got {value:?}"));
+            let ms = || num().map(Duration::from_millis);
+            let flag = || Ok::<bool, String>(value != "0" && value != "false");
+            match key {
+                "id" => s.id = value.clone(),
+                "format" => s.format = Some(Format::parse(&value)?),
+                "fail" => s.fail = Some(num()? as u16),
+                "times" => s.times = Some(num()?),
+                "retry_after" => s.retry_after = Some(value.clone()),
+                "retry_after_ms" => s.retry_after_ms = Some(value.clone()),
+                "error_body" => s.error_body = Some(value.clone()),
+                "drop" => s.drop = flag()?,
+                "header_delay_ms" => s.header_delay = Some(ms()?),
+                "delay_ms" => s.delay = Some(ms()?),
+                "pieces" => s.pieces = Some(num()? as usize),
+                "disconnect_after" => s.disconnect_after = Some(num()? as usize),
+                "stall_after" => s.stall_after = Some(num()? as usize),
+                "error_after" => s.error_after = Some(num()? as usize),
+                "split_utf8" => s.split_utf8 = flag()?,
+                "malformed" => s.malformed = flag()?,
+                "oversize" => s.oversize = flag()?,
+                "conv_in" => s.conv_in = Some(value.clone()),
+                "crlf" => s.crlf = flag()?,
+                "rate_limit" => s.rate_limit = Some(num()? as u32),
+                other => return Err(format!("unknown scenario key {other:?}")),
+            }
+        }
+        Ok(s)
+    }
+
+    /// Whether attempt number `attempt` (0-based) is one the faults apply to.
+    pub fn applies_to(&self, attempt: u64) -> bool {
+        self.times.is_none_or(|times| attempt < times)
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_scripts() {
+        let s = Scenario::parse("id=a1;fail=429;times=2;retry_after=Wed,%2021%20Oct%202015%2007:28:00%20GMT;split_utf8").unwrap();
+        assert_eq!(s.id, "a1");
+        assert_eq!(s.fail, Some(429));
+        assert_eq!(s.retry_after.as_deref(), Some("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert!(s.split_utf8);
+        assert!(s.applies_to(1) && !s.applies_to(2));
+        assert!(Scenario::parse("nope=1").is_err());
+        assert!(Scenario::parse("fail=x").is_err());
+        assert_eq!(Scenario::parse("").unwrap(), Scenario::default());
+    }
+}

@@ -1,0 +1,444 @@
+//! Connections, routing, and the chat reply with its scripted faults.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::http::{read_request, ReadError, Request, Writer};
+use crate::reply::{self, Framing};
+use crate::{Format, Scenario, State};
+
+/// The models the emulated service offers; `ml-pro` needs a paid plan.
+const MODELS: &[(&str, &str, &str, bool)] = &[
+    ("ml-auto", "Auto", "Automatic model selection", false),
+    ("ml-fast", "Fast", "Quick everyday answers", false),
+    ("ml-writer", "Writer", "Long-form writing", false),
+    ("ml-pro", "Pro", "Deep reasoning (paid plans)", true),
+];
+
+/// Bytes buffered before a write when pieces have no delay between them.
+const FLUSH_AT: usize = 16 * 1024;
+/// Longest a scripted stall holds the connection open.
+const MAX_STALL: Duration = Duration::from_secs(120);
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let Ok((socket, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        tokio::spawn(connection(socket, state.clone()));
+    }
+}
+
+async fn connection(socket: TcpStream, state: Arc<State>) {
+    let _ = socket.set_nodelay(true);
+    let (read, write) = socket.into_split();
+    let mut reader = BufReader::new(read);
+    let mut writer = Writer::new(write);
+    loop {
+        let request = match read_request(&mut reader).await {
+            Ok(request) => request,
+            Err(ReadError::Closed) => return,
+            Err(ReadError::Malformed) => {
+                let _ = writer.respond(400, &json_type(), error_json("malformed HTTP request").as_bytes()).await;
+                return;
+            }
+            Err(ReadError::TooLarge) => {
+                let body = error_json("request body too large (limit 1 MiB)");
+                let _ = writer.respond(413, &json_type(), body.as_bytes()).await;
+                return;
+            }
+        };
+        let keep_alive = !request.wants_close();
+        match handle(&state, request, &mut reader, &mut writer).await {
+            Ok(true) if keep_alive => {}
+            _ => return,
+        }
+    }
+}
+
+fn json_type() -> Vec<(&'static str, String)> {
+    vec![("content-type", "application/json".to_string())]
+}
+
+fn error_json(message: &str) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// Splits `/s/<script>/api/chat?q` into the script and the API path (`/chat`).
+fn split_target(target: &str) -> (Option<&str>, &str, &str) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (script, path) = match path.strip_prefix("/s/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((script, rest)) => (Some(script), &path[path.len() - rest.len() - 1..]),
+            None => (Some(rest), ""),
+        },
+        None => (None, path),
+    };
+    let path = match path.strip_prefix("/api") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => path,
+    };
+    (script, path, query)
+}
+
+/// Handles one request; `Ok(true)` when the connection may serve another.
+async fn handle(
+    state: &State,
+    request: Request,
+    reader: &mut BufReader<OwnedReadHalf>,
+    writer: &mut Writer,
+) -> std::io::Result<bool> {
+    let request_id = format!("req_{}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
+    let mut headers = json_type();
+    headers.push(("x-request-id", request_id));
+    let (script, path, query) = split_target(&request.target);
+
+    if path == "/_emulator/stats" {
+        let id = query.split('&').find_map(|kv| kv.strip_prefix("id=")).unwrap_or("");
+        let stats = state.stats.lock().unwrap().get(id).cloned().unwrap_or_default();
+        writer.respond(200, &headers, stats.to_json().to_string().as_bytes()).await?;
+        return Ok(true);
+    }
+    let scenario = match Scenario::parse(script.unwrap_or("")) {
+        Ok(s) => s,
+        Err(message) => {
+            writer.respond(400, &headers, error_json(&format!("bad scenario: {message}")).as_bytes()).await?;
+            return Ok(true);
+        }
+    };
+    let attempt = record_request(state, &scenario.id, &request);
+    let faulty = scenario.applies_to(attempt);
+    if scenario.drop && faulty {
+        return Ok(false);
+    }
+    if let Some(delay) = scenario.header_delay.filter(|_| faulty) {
+        tokio::time::sleep(delay).await;
+    }
+    let key = request.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("").trim();
+    if let Some((status, message)) = check_key(key) {
+        writer.respond(status, &headers, error_json(message).as_bytes()).await?;
+        return Ok(true);
+    }
+    if let Some(wait) = rate_limited(state, key, scenario.rate_limit.or(state.config.rate_limit)) {
+        headers.push(("retry-after", wait.to_string()));
+        writer.respond(429, &headers, error_json("rate limited: too many requests for this key").as_bytes()).await?;
+        return Ok(true);
+    }
+    if let Some(status) = scenario.fail.filter(|_| faulty) {
+        return scripted_failure(&scenario, status, headers, writer).await;
+    }
+    match (request.method.as_str(), path) {
+        ("GET", "/ai/models") => {
+            let models: Vec<Value> = MODELS
+                .iter()
+                .map(|(id, name, task, paid)| json!({"id": id, "name": name, "task": task, "requiresPaid": paid}))
+                .collect();
+            writer.respond(200, &headers, json!({ "models": models }).to_string().as_bytes()).await?;
+            Ok(true)
+        }
+        ("POST", "/chat") => chat(state, &scenario, key, &request, headers, reader, writer).await,
+        (_, "/ai/models" | "/chat") => {
+            writer.respond(405, &headers, error_json("method not allowed").as_bytes()).await?;
+            Ok(true)
+        }
+        _ => {
+            writer.respond(404, &headers, error_json(&format!("no such endpoint: {path}")).as_bytes()).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Counts the request under its scenario id; returns its 0-based attempt number.
+fn record_request(state: &State, id: &str, request: &Request) -> u64 {
+    let now = state.now();
+    state.with_stats(id, |stats| {
+        stats.requests += 1;
+        stats.request_times.push(now);
+        stats.last_path = request.target.clone();
+        stats.last_body = String::from_utf8_lossy(&request.body).into_owned();
+        stats.last_headers =
+            request.headers.iter().filter(|(n, _)| n != "authorization").cloned().collect();
+        stats.requests - 1
+    })
+}
+
+/// 401 for a missing, malformed or revoked key.
+fn check_key(key: &str) -> Option<(u16, &'static str)> {
+    if key.is_empty() {
+        Some((401, "missing API key: send Authorization: Bearer <key>"))
+    } else if !key.starts_with("ml_") {
+        Some((401, "malformed API key"))
+    } else if key.contains("revoked") {
+        Some((401, "API key revoked"))
+    } else {
+        None
+    }
+}
+
+/// Seconds to wait when `key` is over `limit` requests in its current one-second window.
+fn rate_limited(state: &State, key: &str, limit: Option<u32>) -> Option<u64> {
+    let limit = limit?;
+    let mut windows = state.rate_windows.lock().unwrap();
+    let now = Instant::now();
+    let window = windows.entry(key.to_string()).or_insert((now, 0));
+    if now.duration_since(window.0) >= Duration::from_secs(1) {
+        *window = (now, 0);
+    }
+    window.1 += 1;
+    (window.1 > limit).then_some(1)
+}
+
+async fn scripted_failure(
+    scenario: &Scenario,
+    status: u16,
+    mut headers: Vec<(&'static str, String)>,
+    writer: &mut Writer,
+) -> std::io::Result<bool> {
+    if let Some(value) = &scenario.retry_after {
+        headers.push(("retry-after", value.clone()));
+    }
+    if let Some(value) = &scenario.retry_after_ms {
+        headers.push(("retry-after-ms", value.clone()));
+    }
+    let body = match scenario.error_body.as_deref() {
+        Some("text") => {
+            headers[0].1 = "text/plain".to_string();
+            format!("upstream failure {status} (plain text)")
+        }
+        Some("empty") => String::new(),
+        _ => error_json(&format!("scripted failure {status}")),
+    };
+    writer.respond(status, &headers, body.as_bytes()).await?;
+    Ok(true)
+}
+
+/// Checks the chat request; on success returns (message, conversation id, turn).
+fn accept_chat(state: &State, key: &str, body: &[u8]) -> Result<(String, String, usize), (u16, String)> {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+        return Err((400, "the body must be a JSON object".into()));
+    };
+    let message = match body.get("message") {
+        Some(Value::String(m)) if !m.trim().is_empty() => m.clone(),
+        _ => return Err((400, "message is required".into())),
+    };
+    if let Some(model) = body.get("model").filter(|m| !m.is_null()) {
+        let Some(model) = model.as_str() else {
+            return Err((400, "model must be a string".into()));
+        };
+        let Some(&(_, _, _, paid)) = MODELS.iter().find(|(id, ..)| *id == model) else {
+            return Err((404, format!("unknown model '{model}'")));
+        };
+        if paid && !key.contains("_paid") {
+            return Err((403, format!("model '{model}' requires a paid plan")));
+        }
+    }
+    if key.contains("nocredit") {
+        return Err((403, "out of credits: add credits to continue".into()));
+    }
+    let mut conversations = state.conversations.lock().unwrap();
+    match body.get("conversationId").and_then(Value::as_str) {
+        Some(id) => match conversations.get_mut(id) {
+            Some(turns) => {
+                *turns += 1;
+                Ok((message, id.to_string(), *turns))
+            }
+            None => Err((404, format!("conversation '{id}' not found"))),
+        },
+        None => {
+            let mut next = state.next_conversation.lock().unwrap();
+            *next += 1;
+            let id = format!("conv_{next}");
+            conversations.insert(id.clone(), 1);
+            Ok((message, id, 1))
+        }
+    }
+}
+
+/// How a reply ended.
+enum Ending {
+    Completed,
+    /// The scenario cut the connection.
+    Cut,
+}
+
+async fn chat(
+    state: &State,
+    scenario: &Scenario,
+    key: &str,
+    request: &Request,
+    mut headers: Vec<(&'static str, String)>,
+    reader: &mut BufReader<OwnedReadHalf>,
+    writer: &mut Writer,
+) -> std::io::Result<bool> {
+    let (message, conversation, turn) = match accept_chat(state, key, &request.body) {
+        Ok(accepted) => accepted,
+        Err((status, message)) => {
+            writer.respond(status, &headers, error_json(&message).as_bytes()).await?;
+            return Ok(true);
+        }
+    };
+    let format = scenario.format.unwrap_or(state.config.format);
+    let pieces = match scenario.pieces {
+        Some(n) => reply::generated_pieces(n),
+        None if scenario.split_utf8 => reply::multibyte_pieces(),
+        None => reply::pieces_for(&message, turn, &conversation),
+    };
+    let conv_in = scenario.conv_in.as_deref().unwrap_or("header");
+    headers.retain(|(name, _)| *name != "content-type");
+    if let Some(content_type) = format.content_type() {
+        headers.push(("content-type", content_type.to_string()));
+    }
+    headers.push(("cache-control", "no-cache".to_string()));
+    if conv_in == "header" {
+        headers.push(("x-conversation-id", conversation.clone()));
+    }
+    writer.head(200, &headers, true);
+    writer.flush().await?;
+    state.with_stats(&scenario.id, |s| s.streams_started += 1);
+
+    let in_payload = (conv_in == "payload").then_some(conversation.as_str());
+    let delay = scenario.delay.unwrap_or(state.config.token_delay);
+    let outcome = tokio::select! {
+        result = write_reply(writer, scenario, format, &pieces, in_payload, delay) => result,
+        _ = client_gone(reader) => Err(std::io::ErrorKind::ConnectionReset.into()),
+    };
+    match outcome {
+        Ok(Ending::Completed) => {
+            state.with_stats(&scenario.id, |s| s.streams_completed += 1);
+            Ok(true)
+        }
+        Ok(Ending::Cut) => Ok(false),
+        Err(_) => {
+            let now = state.now();
+            state.with_stats(&scenario.id, |s| {
+                s.client_disconnects += 1;
+                s.disconnect_times.push(now);
+            });
+            Ok(false)
+        }
+    }
+}
+
+/// Resolves when the client closes its side of the connection.
+async fn client_gone(reader: &mut BufReader<OwnedReadHalf>) {
+    match reader.fill_buf().await {
+        Ok([]) | Err(_) => {}
+        // The client sent more (it may not pipeline, but it is not gone): keep waiting forever.
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+async fn write_reply(
+    writer: &mut Writer,
+    scenario: &Scenario,
+    format: Format,
+    pieces: &[String],
+    conversation_in_payload: Option<&str>,
+    delay: Duration,
+) -> std::io::Result<Ending> {
+    let framing = Framing { format, crlf: scenario.crlf };
+    let send = |writer: &mut Writer, bytes: &str| writer.chunk(bytes.as_bytes());
+    send(writer, &framing.preamble(conversation_in_payload));
+    if scenario.malformed {
+        send(writer, &framing.malformed());
+        if format == Format::Json {
+            writer.last_chunk();
+            writer.flush().await?;
+            return Ok(Ending::Completed);
+        }
+    }
+    if format == Format::Json {
+        let body = framing.json_body(&pieces.concat(), conversation_in_payload);
+        return write_json_body(writer, scenario, &framing, &body).await;
+    }
+    for (i, piece) in pieces.iter().enumerate() {
+        if scenario.disconnect_after == Some(i) {
+            writer.flush().await?;
+            return Ok(Ending::Cut);
+        }
+        if scenario.stall_after == Some(i) {
+            writer.flush().await?;
+            tokio::time::sleep(MAX_STALL).await;
+            return Ok(Ending::Cut);
+        }
+        if scenario.error_after == Some(i) {
+            send(writer, &framing.error("scripted in-band error"));
+            writer.last_chunk();
+            writer.flush().await?;
+            return Ok(Ending::Completed);
+        }
+        let framed = framing.piece(piece);
+        if scenario.split_utf8 {
+            for byte in framed.as_bytes() {
+                writer.chunk(std::slice::from_ref(byte));
+                writer.flush().await?;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        } else {
+            send(writer, &framed);
+        }
+        if !delay.is_zero() {
+            writer.flush().await?;
+            tokio::time::sleep(delay).await;
+        } else if writer.buffered() >= FLUSH_AT {
+            writer.flush().await?;
+        }
+    }
+    if scenario.oversize {
+        send(writer, &framing.oversize());
+    }
+    send(writer, &framing.end());
+    writer.last_chunk();
+    writer.flush().await?;
+    Ok(Ending::Completed)
+}
+
+/// The `json` format's single body, with its faults: cut or stalled halfway, or an error.
+async fn write_json_body(
+    writer: &mut Writer,
+    scenario: &Scenario,
+    framing: &Framing,
+    body: &str,
+) -> std::io::Result<Ending> {
+    if scenario.error_after.is_some() {
+        writer.chunk(framing.error("scripted in-band error").as_bytes());
+    } else if scenario.oversize {
+        writer.chunk(framing.oversize().as_bytes());
+    } else if scenario.disconnect_after.is_some() || scenario.stall_after.is_some() {
+        writer.chunk(&body.as_bytes()[..body.len() / 2]);
+        writer.flush().await?;
+        if scenario.stall_after.is_some() {
+            tokio::time::sleep(MAX_STALL).await;
+        }
+        return Ok(Ending::Cut);
+    } else {
+        writer.chunk(body.as_bytes());
+    }
+    writer.last_chunk();
+    writer.flush().await?;
+    Ok(Ending::Completed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_target;
+
+    #[test]
+    fn targets() {
+        assert_eq!(split_target("/api/chat"), (None, "/chat", ""));
+        assert_eq!(split_target("/chat"), (None, "/chat", ""));
+        assert_eq!(split_target("/s/id=a;fail=1/api/ai/models?x=1"), (Some("id=a;fail=1"), "/ai/models", "x=1"));
+        assert_eq!(split_target("/s/id=a/chat"), (Some("id=a"), "/chat", ""));
+        assert_eq!(split_target("/api//chat"), (None, "//chat", ""));
+        assert_eq!(split_target("/_emulator/stats?id=q"), (None, "/_emulator/stats", "id=q"));
+    }
+}
