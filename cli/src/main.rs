@@ -1,6 +1,6 @@
 //! `mixerlead`: list models, stream a chat reply to stdout, or run the local emulator.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use mixerlead::runtime::block_on;
@@ -141,7 +141,9 @@ fn chat(args: &[String]) -> Result<(), Failure> {
         return Err(e.into());
     }
     if let (false, Some(id)) = (args.json, stream.conversation_id()) {
-        eprintln!("conversation: {id}");
+        // On a terminal the reply has no newline of its own: start the note on a fresh line.
+        let fresh_line = if std::io::stderr().is_terminal() && !text.ends_with('\n') { "\n" } else { "" };
+        eprintln!("{fresh_line}conversation: {id}");
     }
     Ok(())
 }

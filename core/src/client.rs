@@ -171,7 +171,8 @@ impl Client {
     /// headers arrived (status errors are returned here, after retries).
     pub async fn chat(&self, request: ChatRequest) -> Result<ChatStream> {
         request.check()?;
-        let body = serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
+        let body =
+            serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
         let body = bytes::Bytes::from(body);
         let response = self
             .with_retries(Method::POST, "/chat", Idempotency::Create, || {
@@ -225,10 +226,8 @@ impl Client {
     /// One attempt: send, wait for the headers, and turn a non-2xx status into its error.
     async fn attempt(&self, method: Method, path: &str, body: Option<bytes::Bytes>) -> Result<Response, AttemptError> {
         let config = &self.inner.config;
-        let mut request = self
-            .http()
-            .request(method, format!("{}{path}", config.base_url))
-            .headers(self.inner.headers.clone());
+        let mut request =
+            self.http().request(method, format!("{}{path}", config.base_url)).headers(self.inner.headers.clone());
         request = match body {
             Some(body) => request
                 .header(CONTENT_TYPE, "application/json")
@@ -292,8 +291,8 @@ fn build_http(config: &Config) -> Result<reqwest::Client> {
 /// when a redirect leaves the origin.)
 fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let downgrade = attempt.previous().last().is_some_and(|prev| prev.scheme() == "https")
-            && attempt.url().scheme() != "https";
+        let downgrade =
+            attempt.previous().last().is_some_and(|prev| prev.scheme() == "https") && attempt.url().scheme() != "https";
         if downgrade {
             attempt.error("refusing a redirect from https to http")
         } else if attempt.previous().len() > MAX_REDIRECTS {
@@ -333,7 +332,9 @@ async fn read_small_body(response: Response, read_timeout: Duration) -> Result<V
     let mut chunks = response.bytes_stream();
     loop {
         match tokio::time::timeout(read_timeout, chunks.next()).await {
-            Err(_) => return Err(Error::new(ErrorKind::Timeout, format!("read timeout: body silent for {read_timeout:?}"))),
+            Err(_) => {
+                return Err(Error::new(ErrorKind::Timeout, format!("read timeout: body silent for {read_timeout:?}")))
+            }
             Ok(None) => return Ok(body),
             Ok(Some(Err(e))) => {
                 let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };

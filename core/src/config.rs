@@ -189,9 +189,10 @@ impl Config {
         let max_retries = match b.max_retries {
             Some(n) => n,
             None => match env(ENV_MAX_RETRIES) {
-                Some(text) => text.trim().parse::<i64>().map_err(|_| {
-                    Error::config(format!("{ENV_MAX_RETRIES} must be a whole number, got {text:?}"))
-                })?,
+                Some(text) => text
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| Error::config(format!("{ENV_MAX_RETRIES} must be a whole number, got {text:?}")))?,
                 None => DEFAULT_MAX_RETRIES.into(),
             },
         };
@@ -203,16 +204,10 @@ impl Config {
             base_url,
             project_id,
             timeout: positive_secs("timeout", b.timeout.unwrap_or(DEFAULT_TIMEOUT))?,
-            connect_timeout: positive_secs(
-                "connect_timeout",
-                b.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            )?,
+            connect_timeout: positive_secs("connect_timeout", b.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?,
             read_timeout: positive_secs("read_timeout", b.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))?,
             max_retries,
-            max_retry_wait: non_negative_secs(
-                "max_retry_wait",
-                b.max_retry_wait.unwrap_or(DEFAULT_MAX_RETRY_WAIT),
-            )?,
+            max_retry_wait: non_negative_secs("max_retry_wait", b.max_retry_wait.unwrap_or(DEFAULT_MAX_RETRY_WAIT))?,
             surface: b.surface.unwrap_or("rust"),
         })
     }
@@ -251,8 +246,7 @@ fn non_negative_secs(name: &str, seconds: f64) -> Result<Duration> {
 
 /// Parses and checks the base URL; returns it without a trailing slash.
 fn check_base_url(raw: &str, allow_insecure: bool) -> Result<String> {
-    let url = reqwest::Url::parse(raw.trim())
-        .map_err(|e| Error::config(format!("invalid base URL {raw:?}: {e}")))?;
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::config(format!("invalid base URL {raw:?}: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(format!("invalid base URL {raw:?}: it must not have a query or fragment")));
     }
@@ -357,7 +351,10 @@ mod tests {
         }
         resolve(b("http://example.com/api").allow_insecure_http(true), &[]).unwrap();
         resolve(b("http://example.com/api"), &[("MIXERLEAD_ALLOW_INSECURE_HTTP", "1")]).unwrap();
-        assert_eq!(kind(resolve(b("http://example.com/api"), &[("MIXERLEAD_ALLOW_INSECURE_HTTP", "0")])), Configuration);
+        assert_eq!(
+            kind(resolve(b("http://example.com/api"), &[("MIXERLEAD_ALLOW_INSECURE_HTTP", "0")])),
+            Configuration
+        );
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub enum ErrorBody {
 /// the service sent. The API key never appears in any of it.
 #[derive(Clone)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// Boxed so that `Result<String, Error>`, returned per piece, stays small.
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     status_code: Option<u16>,
@@ -57,13 +63,15 @@ impl Error {
     /// A new error of `kind` with a human-readable message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
-            kind,
-            message: message.into(),
-            status_code: None,
-            body: None,
-            request_id: None,
-            retry_after: None,
-            partial_text: None,
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status_code: None,
+                body: None,
+                request_id: None,
+                retry_after: None,
+                partial_text: None,
+            }),
         }
     }
 
@@ -88,62 +96,64 @@ impl Error {
         retry_after: Option<f64>,
     ) -> Self {
         Error {
-            kind: ErrorKind::Status,
-            message,
-            status_code: Some(status_code),
-            body,
-            request_id,
-            retry_after,
-            partial_text: None,
+            inner: Box::new(Inner {
+                kind: ErrorKind::Status,
+                message,
+                status_code: Some(status_code),
+                body,
+                request_id,
+                retry_after,
+                partial_text: None,
+            }),
         }
     }
 
     pub(crate) fn with_partial_text(mut self, text: String) -> Self {
-        self.partial_text = Some(text);
+        self.inner.partial_text = Some(text);
         self
     }
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The message: the service's `error` text for status errors, else a description.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The HTTP status of a [`ErrorKind::Status`] error.
     pub fn status_code(&self) -> Option<u16> {
-        self.status_code
+        self.inner.status_code
     }
 
     /// The error response's body (parsed JSON, or text), for status errors.
     pub fn body(&self) -> Option<&ErrorBody> {
-        self.body.as_ref()
+        self.inner.body.as_ref()
     }
 
     /// The `x-request-id` the service sent with the error, if any.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
 
     /// Seconds the service asked to wait (`Retry-After` / `retry-after-ms`), if it said.
     pub fn retry_after(&self) -> Option<f64> {
-        self.retry_after
+        self.inner.retry_after
     }
 
     /// For errors raised mid-stream: all the text that arrived before the failure.
     pub fn partial_text(&self) -> Option<&str> {
-        self.partial_text.as_deref()
+        self.inner.partial_text.as_deref()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status_code {
-            Some(code) => write!(f, "HTTP {code}: {}", self.message),
-            None => f.write_str(&self.message),
+        match self.inner.status_code {
+            Some(code) => write!(f, "HTTP {code}: {}", self.inner.message),
+            None => f.write_str(&self.inner.message),
         }
     }
 }
@@ -151,17 +161,17 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("message", &self.message);
-        if let Some(code) = self.status_code {
+        d.field("kind", &self.inner.kind).field("message", &self.inner.message);
+        if let Some(code) = self.inner.status_code {
             d.field("status_code", &code);
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = &self.inner.request_id {
             d.field("request_id", id);
         }
-        if let Some(wait) = self.retry_after {
+        if let Some(wait) = self.inner.retry_after {
             d.field("retry_after", &wait);
         }
-        if let Some(text) = &self.partial_text {
+        if let Some(text) = &self.inner.partial_text {
             d.field("partial_text_len", &text.len());
         }
         d.finish()

@@ -16,12 +16,14 @@ enum Level {
 
 fn threshold() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| match std::env::var("MIXERLEAD_LOG").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
-        "debug" | "trace" => Level::Debug,
-        "info" => Level::Info,
-        "warn" | "warning" => Level::Warn,
-        "error" => Level::Error,
-        _ => Level::Off,
+    *LEVEL.get_or_init(|| {
+        match std::env::var("MIXERLEAD_LOG").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+            "debug" | "trace" => Level::Debug,
+            "info" => Level::Info,
+            "warn" | "warning" => Level::Warn,
+            "error" => Level::Error,
+            _ => Level::Off,
+        }
     })
 }
 

@@ -27,6 +27,7 @@ pub(crate) enum Failure {
 }
 
 /// Whether `failure` may be retried for a call of this idempotency.
+#[allow(clippy::manual_range_patterns)] // status lists read as the spec's table
 pub(crate) fn is_retryable(failure: Failure, call: Idempotency) -> bool {
     match (failure, call) {
         (Failure::Status(429), _) => true,
@@ -104,9 +105,7 @@ mod tests {
 
     #[test]
     fn retry_table_matches_the_spec() {
-        for code in [429] {
-            assert!(is_retryable(Status(code), Get) && is_retryable(Status(code), Create));
-        }
+        assert!(is_retryable(Status(429), Get) && is_retryable(Status(429), Create));
         for code in [408, 500] {
             assert!(is_retryable(Status(code), Get), "{code}");
             assert!(!is_retryable(Status(code), Create), "{code}");

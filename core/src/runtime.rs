@@ -115,7 +115,8 @@ mod tests {
         let a = runtime() as *const Runtime;
         let b = runtime() as *const Runtime;
         assert_eq!(a, b);
-        let name = block_on(async { runtime().spawn(async { std::thread::current().name().map(str::to_string) }).await });
+        let name =
+            block_on(async { runtime().spawn(async { std::thread::current().name().map(str::to_string) }).await });
         assert_eq!(name.unwrap().as_deref(), Some(THREAD_NAME));
     }
 

@@ -1,8 +1,8 @@
 //! `ChatStream`: the reply as decoded text pieces, with the conversation id and the text so far.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
@@ -81,7 +81,8 @@ impl ChatStream {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let info = StreamInfo::default();
-        if let Some(id) = header("x-conversation-id").or_else(|| header("conversation-id")).filter(|id| !id.is_empty()) {
+        if let Some(id) = header("x-conversation-id").or_else(|| header("conversation-id")).filter(|id| !id.is_empty())
+        {
             info.set_conversation_id(id.to_string());
         }
         let decoder = Decoder::for_content_type(header("content-type"));
@@ -239,10 +240,7 @@ fn interrupted(e: &reqwest::Error) -> Error {
     if e.is_timeout() {
         return Error::new(ErrorKind::Timeout, format!("read timeout: {}", crate::client::describe(e)));
     }
-    Error::new(
-        ErrorKind::StreamInterrupted,
-        format!("the stream was interrupted: {}", crate::client::describe(e)),
-    )
+    Error::new(ErrorKind::StreamInterrupted, format!("the stream was interrupted: {}", crate::client::describe(e)))
 }
 
 impl Stream for ChatStream {

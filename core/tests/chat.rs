@@ -48,10 +48,7 @@ async fn unknown_conversation_is_not_found() {
     assert_eq!(err.message(), "conversation 'conv_nope' not found");
     assert!(err.to_string().contains("conversation 'conv_nope' not found"));
     assert!(err.request_id().is_some_and(|id| id.starts_with("req_")));
-    assert_eq!(
-        err.body(),
-        Some(&ErrorBody::Json(serde_json::json!({"error": "conversation 'conv_nope' not found"})))
-    );
+    assert_eq!(err.body(), Some(&ErrorBody::Json(serde_json::json!({"error": "conversation 'conv_nope' not found"}))));
 }
 
 #[tokio::test]
@@ -94,7 +91,8 @@ async fn many_pieces_arrive_in_order() {
     for format in ["sse", "ndjson", "text"] {
         let url = emu.scenario_url(&format!("format={format};pieces=5000"));
         let text = chat_text(&client(&url), "count").await.unwrap();
-        let expected: String = (0..5000).map(|i| if i % 20 == 19 { format!("é{i} ") } else { format!("w{i} ") }).collect();
+        let expected: String =
+            (0..5000).map(|i| if i % 20 == 19 { format!("é{i} ") } else { format!("w{i} ") }).collect();
         assert_eq!(text, expected, "{format}");
     }
 }
@@ -145,7 +143,8 @@ async fn in_band_errors_malformed_json_and_oversize_are_decode_errors() {
 #[tokio::test]
 async fn status_errors_carry_the_service_message() {
     let emu = emulator().await;
-    let cases = [(400, ErrorKind::Status), (401, ErrorKind::Status), (409, ErrorKind::Status), (413, ErrorKind::Status)];
+    let cases =
+        [(400, ErrorKind::Status), (401, ErrorKind::Status), (409, ErrorKind::Status), (413, ErrorKind::Status)];
     for (code, kind) in cases {
         let err = client(&emu.scenario_url(&format!("fail={code}"))).chat(ChatRequest::new("x")).await.unwrap_err();
         assert_eq!((err.kind(), err.status_code()), (kind, Some(code)));

@@ -65,15 +65,12 @@ async fn connect_timeout_is_a_timeout() {
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
     for _ in 0..8 {
-        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(addr)).await {
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(addr)).await
+        {
             fillers.push(s);
         }
     }
-    let client = builder(&format!("http://{addr}/api"))
-        .connect_timeout_secs(0.2)
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = builder(&format!("http://{addr}/api")).connect_timeout_secs(0.2).max_retries(0).build().unwrap();
     let started = Instant::now();
     let err = client.list_models().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");

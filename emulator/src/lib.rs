@@ -94,13 +94,18 @@ impl EmulatorConfig {
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            let number = |text: String| text.parse::<u64>().map_err(|_| format!("{flag} needs a whole number, got {text:?}"));
+            let number =
+                |text: String| text.parse::<u64>().map_err(|_| format!("{flag} needs a whole number, got {text:?}"));
             match flag.as_str() {
-                "--port" => config.port = number(value()?)?.try_into().map_err(|_| "--port is at most 65535".to_string())?,
+                "--port" => {
+                    config.port = number(value()?)?.try_into().map_err(|_| "--port is at most 65535".to_string())?
+                }
                 "--format" => config.format = Format::parse(&value()?)?,
                 "--token-delay-ms" => config.token_delay = Duration::from_millis(number(value()?)?),
                 "--rate-limit" => config.rate_limit = Some(number(value()?)?.try_into().unwrap_or(u32::MAX)),
-                other => return Err(format!("unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit)")),
+                other => {
+                    return Err(format!("unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit)"))
+                }
             }
         }
         Ok(config)

@@ -58,7 +58,9 @@ impl Framing {
         let nl = self.sse_line_end();
         match (self.format, conversation_in_payload) {
             (Format::Sse, None) => format!(": mixerlead emulator{nl}{nl}"),
-            (Format::Sse, Some(id)) => format!(": mixerlead emulator{nl}{nl}data: {}{nl}{nl}", json!({"conversationId": id})),
+            (Format::Sse, Some(id)) => {
+                format!(": mixerlead emulator{nl}{nl}data: {}{nl}{nl}", json!({"conversationId": id}))
+            }
             (Format::Ndjson | Format::Jsonl, Some(id)) => format!("{}\n", json!({"conversation_id": id})),
             _ => String::new(),
         }

@@ -120,7 +120,9 @@ mod tests {
 
     #[test]
     fn parses_scripts() {
-        let s = Scenario::parse("id=a1;fail=429;times=2;retry_after=Wed,%2021%20Oct%202015%2007:28:00%20GMT;split_utf8").unwrap();
+        let s =
+            Scenario::parse("id=a1;fail=429;times=2;retry_after=Wed,%2021%20Oct%202015%2007:28:00%20GMT;split_utf8")
+                .unwrap();
         assert_eq!(s.id, "a1");
         assert_eq!(s.fail, Some(429));
         assert_eq!(s.retry_after.as_deref(), Some("Wed, 21 Oct 2015 07:28:00 GMT"));

@@ -18,7 +18,7 @@ const MODELS: &[(&str, &str, &str, bool)] = &[
     ("ml-auto", "Auto", "Automatic model selection", false),
     ("ml-fast", "Fast", "Quick everyday answers", false),
     ("ml-writer", "Writer", "Long-form writing", false),
-    ("ml-pro", "Pro", "Deep reasoning (paid plans)", true),
+    ("ml-pro", "Pro", "Deep reasoning", true),
 ];
 
 /// Bytes buffered before a write when pieces have no delay between them.
@@ -165,8 +165,7 @@ fn record_request(state: &State, id: &str, request: &Request) -> u64 {
         stats.request_times.push(now);
         stats.last_path = request.target.clone();
         stats.last_body = String::from_utf8_lossy(&request.body).into_owned();
-        stats.last_headers =
-            request.headers.iter().filter(|(n, _)| n != "authorization").cloned().collect();
+        stats.last_headers = request.headers.iter().filter(|(n, _)| n != "authorization").cloned().collect();
         stats.requests - 1
     })
 }

@@ -41,10 +41,8 @@ pub(crate) enum Decoder {
 impl Decoder {
     /// Picks the decoder for a response's `Content-Type` (raw text when absent or unknown).
     pub fn for_content_type(content_type: Option<&str>) -> Decoder {
-        let mime = content_type
-            .and_then(|ct| ct.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase())
-            .unwrap_or_default();
+        let mime =
+            content_type.and_then(|ct| ct.split(';').next()).map(|m| m.trim().to_ascii_lowercase()).unwrap_or_default();
         match mime.as_str() {
             "text/event-stream" => Decoder::Sse(Default::default()),
             "application/x-ndjson" | "application/jsonl" | "application/ndjson" | "application/json-lines" => {

@@ -79,9 +79,6 @@ mod tests {
             vec![Text("a".into()), Error("nope".into())]
         );
         let big = vec![b'x'; MAX_EVENT_BYTES + 1];
-        assert_eq!(
-            decode_whole("application/x-ndjson", &big).unwrap_err().kind(),
-            crate::ErrorKind::Decode
-        );
+        assert_eq!(decode_whole("application/x-ndjson", &big).unwrap_err().kind(), crate::ErrorKind::Decode);
     }
 }

@@ -126,10 +126,7 @@ mod tests {
         assert_eq!(run(r#"{"error":"boom"}"#), vec![Error("boom".into())]);
         assert_eq!(run(r#"{"error":{"message":"bang","code":1}}"#), vec![Error("bang".into())]);
         assert_eq!(run(r#"{"error":null,"text":"ok"}"#), vec![text("ok")]);
-        assert_eq!(
-            run(r#"{"conversationId":"c1","text":"t"}"#),
-            vec![ConversationId("c1".into()), text("t")]
-        );
+        assert_eq!(run(r#"{"conversationId":"c1","text":"t"}"#), vec![ConversationId("c1".into()), text("t")]);
         assert_eq!(run(r#"{"conversation_id":"c2"}"#), vec![ConversationId("c2".into())]);
     }
 }

@@ -141,7 +141,7 @@ fn error_event_message(data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::tests::{decode_whole, decode_split_everywhere};
+    use crate::decode::tests::{decode_split_everywhere, decode_whole};
     use Event::*;
 
     fn t(s: &str) -> Event {
