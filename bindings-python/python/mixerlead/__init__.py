@@ -1,0 +1,58 @@
+"""mixerlead: the client for MixerLead's Workspace API.
+
+>>> import mixerlead
+>>> client = mixerlead.Client()          # reads MIXERLEAD_API_KEY
+>>> for text in client.chat.stream("Hi"):
+...     print(text, end="", flush=True)
+"""
+
+from ._async_stream import AsyncChatStream
+from ._client import AsyncChat, AsyncClient, AsyncModels, Chat, Client, Models
+from ._errors import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    MixerLeadError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamInterruptedError,
+)
+from ._native import ChatStream, __version__
+from ._types import ChatReply, Model
+
+__all__ = [
+    "Client",
+    "AsyncClient",
+    "ChatStream",
+    "AsyncChatStream",
+    "ChatReply",
+    "Model",
+    "Models",
+    "Chat",
+    "AsyncModels",
+    "AsyncChat",
+    "MixerLeadError",
+    "ConfigurationError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "StreamInterruptedError",
+    "APIResponseError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "InternalServerError",
+    "__version__",
+]

@@ -1,0 +1,230 @@
+"""``Client`` and ``AsyncClient``: options, and the ``models`` / ``chat`` resources."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import List, Optional, Type
+
+from . import _native
+from ._async_stream import AsyncChatStream
+from ._errors import MixerLeadError
+from ._native import ChatStream
+from ._types import ChatReply, Model
+
+
+def _native_client(
+    api_key: Optional[str],
+    base_url: Optional[str],
+    project_id: Optional[str],
+    timeout: float,
+    connect_timeout: float,
+    read_timeout: float,
+    max_retries: Optional[int],
+    max_retry_wait: float,
+    allow_insecure_http: Optional[bool],
+) -> _native.NativeClient:
+    return _native.NativeClient(
+        api_key,
+        base_url,
+        project_id,
+        timeout,
+        connect_timeout,
+        read_timeout,
+        max_retries,
+        max_retry_wait,
+        allow_insecure_http,
+    )
+
+
+class _Base:
+    __slots__ = ("_native_client",)
+
+    _native_client: Optional[_native.NativeClient]
+
+    @property
+    def _live(self) -> _native.NativeClient:
+        native = self._native_client
+        if native is None:
+            raise MixerLeadError("the client is closed")
+        return native
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests go to."""
+        return self._live.base_url
+
+    def __repr__(self) -> str:
+        native = self._native_client
+        inner = "closed" if native is None else repr(native)
+        return f"<mixerlead.{type(self).__name__} {inner}>"
+
+
+class Models:
+    """``client.models``: the models the service offers."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: "Client") -> None:
+        self._client = client
+
+    def list(self) -> List[Model]:
+        """Lists the models (``GET /ai/models``)."""
+        return [Model(*row) for row in self._client._live.list_models()]
+
+
+class Chat:
+    """``client.chat``: send a message, streamed or whole."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: "Client") -> None:
+        self._client = client
+
+    def stream(self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None) -> ChatStream:
+        """Sends ``message``; returns once the response headers arrived, with the reply as an
+        iterator of ``str`` pieces. Status errors raise here (after retries)."""
+        return self._client._live.chat(message, model, conversation_id)
+
+    def send(self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None) -> ChatReply:
+        """Sends ``message`` and waits for the whole reply."""
+        text, conversation = self._client._live.send(message, model, conversation_id)
+        return ChatReply(text, conversation)
+
+
+class Client(_Base):
+    """A synchronous client of MixerLead's Workspace API. Safe to share between threads.
+
+    Every option falls back to its environment variable (``MIXERLEAD_API_KEY``,
+    ``MIXERLEAD_BASE_URL``, ``MIXERLEAD_PROJECT_ID``, ``MIXERLEAD_MAX_RETRIES``,
+    ``MIXERLEAD_ALLOW_INSECURE_HTTP``), then to its default. Times are in seconds.
+    ``max_retries`` defaults to 2: set 0 if your application retries on its own.
+    """
+
+    __slots__ = ("models", "chat")
+
+    models: Models
+    """``client.models.list()``."""
+    chat: Chat
+    """``client.chat.stream(...)`` and ``client.chat.send(...)``."""
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        project_id: Optional[str] = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        max_retries: Optional[int] = None,
+        max_retry_wait: float = 60.0,
+        allow_insecure_http: Optional[bool] = None,
+    ) -> None:
+        self._native_client = _native_client(
+            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
+            max_retries, max_retry_wait, allow_insecure_http,
+        )  # fmt: skip
+        self.models = Models(self)
+        self.chat = Chat(self)
+
+    def close(self) -> None:
+        """Releases the connection pool. Streams already open keep working."""
+        self._native_client = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+class AsyncModels:
+    """``aclient.models``: the models the service offers."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: "AsyncClient") -> None:
+        self._client = client
+
+    async def list(self) -> List[Model]:
+        """Lists the models (``GET /ai/models``)."""
+        rows = await self._client._live.alist_models()
+        return [Model(*row) for row in rows]
+
+
+class AsyncChat:
+    """``aclient.chat``: send a message, streamed or whole."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: "AsyncClient") -> None:
+        self._client = client
+
+    async def stream(
+        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
+    ) -> AsyncChatStream:
+        """Sends ``message``; returns once the response headers arrived, with the reply as an
+        async iterator of ``str`` pieces. Status errors raise here (after retries)."""
+        native = await self._client._live.achat(message, model, conversation_id)
+        return AsyncChatStream(native)
+
+    async def send(
+        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
+    ) -> ChatReply:
+        """Sends ``message`` and waits for the whole reply."""
+        text, conversation = await self._client._live.asend(message, model, conversation_id)
+        return ChatReply(text, conversation)
+
+
+class AsyncClient(_Base):
+    """An asyncio client of MixerLead's Workspace API; same options as ``Client``.
+
+    Its work runs on the library's own runtime threads, so the event loop is never blocked.
+    """
+
+    __slots__ = ("models", "chat")
+
+    models: AsyncModels
+    """``await aclient.models.list()``."""
+    chat: AsyncChat
+    """``await aclient.chat.stream(...)`` and ``await aclient.chat.send(...)``."""
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        project_id: Optional[str] = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        max_retries: Optional[int] = None,
+        max_retry_wait: float = 60.0,
+        allow_insecure_http: Optional[bool] = None,
+    ) -> None:
+        self._native_client = _native_client(
+            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
+            max_retries, max_retry_wait, allow_insecure_http,
+        )  # fmt: skip
+        self.models = AsyncModels(self)
+        self.chat = AsyncChat(self)
+
+    async def aclose(self) -> None:
+        """Releases the connection pool. Streams already open keep working."""
+        self._native_client = None
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()

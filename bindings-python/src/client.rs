@@ -1,0 +1,154 @@
+//! `NativeClient`: the core client with Python argument conversion.
+
+use mixerlead::{ChatRequest, Client};
+use pyo3::prelude::*;
+
+use crate::errors::to_py_err;
+use crate::stream::ChatStream;
+use crate::wait::{into_asyncio, wait};
+
+/// One model as a tuple: (id, name, task, requires_paid).
+type ModelRow = (String, String, String, bool);
+
+#[pyclass(frozen, module = "mixerlead._native")]
+pub struct NativeClient {
+    inner: Client,
+}
+
+fn request(message: String, model: Option<String>, conversation_id: Option<String>) -> ChatRequest {
+    let mut request = ChatRequest::new(message);
+    if let Some(model) = model {
+        request = request.model(model);
+    }
+    if let Some(id) = conversation_id {
+        request = request.conversation_id(id);
+    }
+    request
+}
+
+fn rows(models: Vec<mixerlead::Model>) -> Vec<ModelRow> {
+    models.into_iter().map(|m| (m.id, m.name, m.task, m.requires_paid)).collect()
+}
+
+#[pymethods]
+impl NativeClient {
+    #[new]
+    #[pyo3(signature = (api_key=None, base_url=None, project_id=None, timeout=None, connect_timeout=None,
+                        read_timeout=None, max_retries=None, max_retry_wait=None, allow_insecure_http=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        project_id: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        read_timeout: Option<f64>,
+        max_retries: Option<i64>,
+        max_retry_wait: Option<f64>,
+        allow_insecure_http: Option<bool>,
+    ) -> PyResult<Self> {
+        let mut b = Client::builder().surface("python");
+        if let Some(v) = api_key {
+            b = b.api_key(v);
+        }
+        if let Some(v) = base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = project_id {
+            b = b.project_id(v);
+        }
+        if let Some(v) = timeout {
+            b = b.timeout_secs(v);
+        }
+        if let Some(v) = connect_timeout {
+            b = b.connect_timeout_secs(v);
+        }
+        if let Some(v) = read_timeout {
+            b = b.read_timeout_secs(v);
+        }
+        if let Some(v) = max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = max_retry_wait {
+            b = b.max_retry_wait_secs(v);
+        }
+        if let Some(v) = allow_insecure_http {
+            b = b.allow_insecure_http(v);
+        }
+        b.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
+    }
+
+    /// The client without its key (at most the key's last 4 characters).
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_string()
+    }
+
+    fn list_models(&self, py: Python<'_>) -> PyResult<Vec<ModelRow>> {
+        let client = self.inner.clone();
+        wait(py, async move { client.list_models().await.map(rows) })
+    }
+
+    fn alist_models<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        into_asyncio(py, async move { client.list_models().await.map(rows) })
+    }
+
+    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    fn chat(
+        &self,
+        py: Python<'_>,
+        message: String,
+        model: Option<String>,
+        conversation_id: Option<String>,
+    ) -> PyResult<ChatStream> {
+        let client = self.inner.clone();
+        let request = request(message, model, conversation_id);
+        wait(py, async move { client.chat(request).await }).map(ChatStream::new)
+    }
+
+    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    fn achat<'py>(
+        &self,
+        py: Python<'py>,
+        message: String,
+        model: Option<String>,
+        conversation_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let request = request(message, model, conversation_id);
+        into_asyncio(py, async move { client.chat(request).await.map(ChatStream::new) })
+    }
+
+    /// The whole reply: (text, conversation_id).
+    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        message: String,
+        model: Option<String>,
+        conversation_id: Option<String>,
+    ) -> PyResult<(String, Option<String>)> {
+        let client = self.inner.clone();
+        let request = request(message, model, conversation_id);
+        wait(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
+    }
+
+    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    fn asend<'py>(
+        &self,
+        py: Python<'py>,
+        message: String,
+        model: Option<String>,
+        conversation_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let request = request(message, model, conversation_id);
+        into_asyncio(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
+    }
+}

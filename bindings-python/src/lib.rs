@@ -1,0 +1,17 @@
+//! `mixerlead._native`: the Rust core exposed to the `mixerlead` Python package. Type
+//! conversion and error mapping only; every behaviour lives in the core crate.
+
+mod client;
+mod errors;
+mod stream;
+mod wait;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<stream::ChatStream>()?;
+    m.add("__version__", mixerlead::VERSION)?;
+    Ok(())
+}
