@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python python-wheel emulator lint fmt bench clean
+.PHONY: demo test test-rust test-python test-c python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -14,7 +14,7 @@ demo:
 	bash scripts/demo.sh
 
 ## test: lint, then every test suite in the repo
-test: lint test-rust test-python
+test: lint test-rust test-python test-c
 
 lint:
 	$(CARGO) fmt --all --check
@@ -38,6 +38,34 @@ test-python: python-wheel emulator
 	$(PY_TEST)/bin/pip install -q pytest pytest-asyncio mypy target/wheels/mixerlead-*.whl
 	cd tests/python && ../../$(PY_TEST)/bin/python -m pytest
 	$(PY_TEST)/bin/mypy --strict examples/python tests/python/typing_usage.py
+
+## lib-c: libmixerlead.so / .a and mixerlead.pc in target/c/ (the build fails if include/mixerlead.h is stale)
+lib-c:
+	$(CARGO) build -p mixerlead-c --locked
+	mkdir -p target/c/lib
+	cp target/debug/libmixerlead_c.so target/c/lib/libmixerlead.so
+	cp target/debug/libmixerlead_c.a target/c/lib/libmixerlead.a
+
+## header: regenerate include/mixerlead.h with cbindgen (then commit it)
+header:
+	MIXERLEAD_UPDATE_HEADER=1 $(CARGO) build -p mixerlead-c
+
+## test-c: the C and C++ suites against the emulator, and once under valgrind
+test-c: lib-c emulator
+	rm -rf target/c/prefix && $(MAKE) --no-print-directory install PREFIX=$(CURDIR)/target/c/prefix PROFILE=debug
+	bash tests/c/stale_header.sh
+	bash tests/c/run.sh
+
+## install: the library (release build), headers and mixerlead.pc under PREFIX
+PREFIX ?= /usr/local
+PROFILE ?= release
+install:
+	$(CARGO) build -p mixerlead-c --locked $(if $(filter release,$(PROFILE)),--release,)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 target/$(PROFILE:dev=debug)/libmixerlead_c.so $(DESTDIR)$(PREFIX)/lib/libmixerlead.so
+	install -m 644 target/$(PROFILE:dev=debug)/libmixerlead_c.a $(DESTDIR)$(PREFIX)/lib/libmixerlead.a
+	install -m 644 include/mixerlead.h include/mixerlead.hpp $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' bindings-c/mixerlead.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mixerlead.pc
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,0 +1,263 @@
+//! Client options, the client handle, and the models list.
+
+use std::ffi::{c_char, c_int, CString};
+
+use mixerlead::{ChatRequest, Client};
+
+use crate::status::{fail, guard, ml_status};
+use crate::strings::{null, optional};
+
+/// Options of ml_client_new. Call ml_client_options_init first: it sets every field to
+/// "default" (NULL strings: environment or default; numbers <= 0 / < 0: default).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct ml_client_options {
+    /// The API key; NULL: MIXERLEAD_API_KEY.
+    pub api_key: *const c_char,
+    /// The base URL; NULL: MIXERLEAD_BASE_URL, else https://ai.mixerlead.com/api.
+    pub base_url: *const c_char,
+    /// Sent as X-Project-Id; NULL: MIXERLEAD_PROJECT_ID, else none.
+    pub project_id: *const c_char,
+    /// Seconds until response headers, per attempt; <= 0: 60.
+    pub timeout: f64,
+    /// Seconds to connect; <= 0: 10.
+    pub connect_timeout: f64,
+    /// Longest silence in seconds between body bytes of a stream; <= 0: 120.
+    pub read_timeout: f64,
+    /// Longest single wait in seconds before a retry; <= 0: 60.
+    pub max_retry_wait: f64,
+    /// Retries after the first attempt; < 0: MIXERLEAD_MAX_RETRIES, else 2.
+    pub max_retries: c_int,
+    /// Allow plain http:// to non-loopback hosts (false: MIXERLEAD_ALLOW_INSECURE_HTTP decides).
+    pub allow_insecure_http: bool,
+}
+
+/// A message and its options; NULL model / conversation_id are omitted.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct ml_chat_request {
+    /// The message (UTF-8, required).
+    pub message: *const c_char,
+    /// The model id; NULL: Auto.
+    pub model: *const c_char,
+    /// The conversation to continue; NULL: start a new one.
+    pub conversation_id: *const c_char,
+}
+
+/// A client. Thread-safe: one client may serve many threads at once.
+#[allow(non_camel_case_types)]
+pub struct ml_client {
+    pub(crate) inner: Client,
+}
+
+/// The models list of ml_models_list.
+#[allow(non_camel_case_types)]
+pub struct ml_model_list {
+    models: Vec<[CString; 3]>,
+    paid: Vec<bool>,
+}
+
+/// Sets every field of `options` to "default".
+#[no_mangle]
+pub unsafe extern "C" fn ml_client_options_init(options: *mut ml_client_options) {
+    // SAFETY: a non-NULL pointer to writable options, as documented.
+    if let Some(options) = unsafe { options.as_mut() } {
+        *options = ml_client_options {
+            api_key: std::ptr::null(),
+            base_url: std::ptr::null(),
+            project_id: std::ptr::null(),
+            timeout: 0.0,
+            connect_timeout: 0.0,
+            read_timeout: 0.0,
+            max_retry_wait: 0.0,
+            max_retries: -1,
+            allow_insecure_http: false,
+        };
+    }
+}
+
+/// Only a positive value (or NaN, which the core refuses) counts; <= 0 means default.
+fn seconds(value: f64) -> Option<f64> {
+    (value.is_nan() || value > 0.0).then_some(value)
+}
+
+/// # Safety
+/// `options` is NULL or valid options with NULL or NUL-terminated strings.
+unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::ClientBuilder, ml_status> {
+    let mut b = Client::builder().surface("c");
+    // SAFETY: as documented for ml_client_new.
+    let Some(o) = (unsafe { options.as_ref() }) else {
+        return Ok(b);
+    };
+    // SAFETY: the string fields are NULL or NUL-terminated.
+    unsafe {
+        if let Some(v) = optional(o.api_key, "api_key")? {
+            b = b.api_key(v);
+        }
+        if let Some(v) = optional(o.base_url, "base_url")? {
+            b = b.base_url(v);
+        }
+        if let Some(v) = optional(o.project_id, "project_id")? {
+            b = b.project_id(v);
+        }
+    }
+    if let Some(v) = seconds(o.timeout) {
+        b = b.timeout_secs(v);
+    }
+    if let Some(v) = seconds(o.connect_timeout) {
+        b = b.connect_timeout_secs(v);
+    }
+    if let Some(v) = seconds(o.read_timeout) {
+        b = b.read_timeout_secs(v);
+    }
+    if let Some(v) = seconds(o.max_retry_wait) {
+        b = b.max_retry_wait_secs(v);
+    }
+    if o.max_retries >= 0 {
+        b = b.max_retries(o.max_retries.into());
+    }
+    if o.allow_insecure_http {
+        b = b.allow_insecure_http(true);
+    }
+    Ok(b)
+}
+
+/// Creates a client from `options` (NULL: all defaults, from the environment). On success
+/// `*out` holds it; free it with ml_client_free.
+#[no_mangle]
+pub unsafe extern "C" fn ml_client_new(options: *const ml_client_options, out: *mut *mut ml_client) -> ml_status {
+    guard(|| {
+        if out.is_null() {
+            return null("out");
+        }
+        // SAFETY: checked non-NULL; the caller owns the pointee.
+        unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: as documented.
+        let built = match unsafe { builder(options) } {
+            Ok(b) => b.build(),
+            Err(status) => return status,
+        };
+        match built {
+            Ok(inner) => {
+                // SAFETY: checked non-NULL.
+                unsafe { *out = Box::into_raw(Box::new(ml_client { inner })) };
+                ml_status::ML_OK
+            }
+            Err(e) => fail(&e),
+        }
+    })
+}
+
+/// Frees a client (NULL is ignored). Streams and calls already started keep working.
+#[no_mangle]
+pub unsafe extern "C" fn ml_client_free(client: *mut ml_client) {
+    if !client.is_null() {
+        // SAFETY: a pointer from ml_client_new, freed once.
+        drop(unsafe { Box::from_raw(client) });
+    }
+}
+
+/// Builds the core request from a C request.
+///
+/// # Safety
+/// `request` is NULL or valid, with NULL or NUL-terminated strings.
+pub(crate) unsafe fn chat_request(request: *const ml_chat_request) -> Result<ChatRequest, ml_status> {
+    // SAFETY: as documented.
+    let Some(r) = (unsafe { request.as_ref() }) else {
+        return Err(null("request"));
+    };
+    // SAFETY: the string fields are NULL or NUL-terminated.
+    let (message, model, conversation) = unsafe {
+        (optional(r.message, "message")?, optional(r.model, "model")?, optional(r.conversation_id, "conversation_id")?)
+    };
+    let Some(message) = message else {
+        return Err(null("request->message"));
+    };
+    let mut request = ChatRequest::new(message);
+    if let Some(model) = model {
+        request = request.model(model);
+    }
+    if let Some(id) = conversation {
+        request = request.conversation_id(id);
+    }
+    Ok(request)
+}
+
+/// Lists the models; on success `*out` holds the list (free it with ml_model_list_free).
+#[no_mangle]
+pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut ml_model_list) -> ml_status {
+    guard(|| {
+        if out.is_null() {
+            return null("out");
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: NULL or a live client.
+        let Some(client) = (unsafe { client.as_ref() }) else {
+            return null("client");
+        };
+        match mixerlead::runtime::block_on(client.inner.list_models()) {
+            Ok(models) => {
+                let mut list = ml_model_list { models: Vec::new(), paid: Vec::new() };
+                for m in models {
+                    let c = |s: String| CString::new(s.replace('\0', "")).unwrap_or_default();
+                    list.paid.push(m.requires_paid);
+                    list.models.push([c(m.id), c(m.name), c(m.task)]);
+                }
+                // SAFETY: checked non-NULL.
+                unsafe { *out = Box::into_raw(Box::new(list)) };
+                ml_status::ML_OK
+            }
+            Err(e) => fail(&e),
+        }
+    })
+}
+
+/// How many models the list holds (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_len(list: *const ml_model_list) -> usize {
+    // SAFETY: NULL or a live list.
+    unsafe { list.as_ref() }.map_or(0, |l| l.models.len())
+}
+
+fn field(list: *const ml_model_list, i: usize, which: usize) -> *const c_char {
+    // SAFETY: NULL or a live list.
+    match unsafe { list.as_ref() }.and_then(|l| l.models.get(i)) {
+        Some(model) => model[which].as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// The id of model `i` (NULL when out of range); valid until the list is freed.
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_id(list: *const ml_model_list, i: usize) -> *const c_char {
+    field(list, i, 0)
+}
+
+/// The display name of model `i` (NULL when out of range).
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_name(list: *const ml_model_list, i: usize) -> *const c_char {
+    field(list, i, 1)
+}
+
+/// What model `i` is for (NULL when out of range).
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_task(list: *const ml_model_list, i: usize) -> *const c_char {
+    field(list, i, 2)
+}
+
+/// Whether model `i` needs a paid plan (false when out of range).
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_requires_paid(list: *const ml_model_list, i: usize) -> bool {
+    // SAFETY: NULL or a live list.
+    unsafe { list.as_ref() }.and_then(|l| l.paid.get(i).copied()).unwrap_or(false)
+}
+
+/// Frees a models list (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_free(list: *mut ml_model_list) {
+    if !list.is_null() {
+        // SAFETY: a pointer from ml_models_list, freed once.
+        drop(unsafe { Box::from_raw(list) });
+    }
+}

@@ -1,0 +1,114 @@
+//! `ml_status`, the thread's last error, and the guard every entry point runs in.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mixerlead::{Error, ErrorKind};
+
+/// The outcome of a call: `ML_OK`, `ML_DONE` (a stream's end), or a negative failure.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum ml_status {
+    /// Success.
+    ML_OK = 0,
+    /// The stream has ended; no piece was returned.
+    ML_DONE = 1,
+    /// A NULL handle or out-pointer, invalid UTF-8, an empty message, a bad option value.
+    ML_ERR_INVALID_ARGUMENT = -1,
+    /// No API key, a malformed base URL, or plain http to a non-loopback host.
+    ML_ERR_CONFIG = -2,
+    /// The service could not be reached, or the connection broke before the response.
+    ML_ERR_CONNECTION = -3,
+    /// The connect, response-headers or read (stalled stream) timeout elapsed.
+    ML_ERR_TIMEOUT = -4,
+    /// The service answered with a non-2xx status: see ml_last_error_status_code().
+    ML_ERR_STATUS = -5,
+    /// The connection was lost or the body cut short after the stream started.
+    ML_ERR_STREAM = -6,
+    /// The reply could not be decoded, or the service reported an error inside the stream.
+    ML_ERR_DECODE = -7,
+    /// The caller cancelled the call.
+    ML_ERR_CANCELLED = -8,
+    /// A bug in the library (it was caught; please report it).
+    ML_ERR_INTERNAL = -9,
+}
+
+/// This thread's last failure.
+struct LastError {
+    message: CString,
+    status_code: c_int,
+    retry_after: f64,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError {
+        message: CString::default(),
+        status_code: 0,
+        retry_after: -1.0,
+    });
+}
+
+pub(crate) fn status_of(kind: ErrorKind) -> ml_status {
+    match kind {
+        ErrorKind::InvalidArgument => ml_status::ML_ERR_INVALID_ARGUMENT,
+        ErrorKind::Configuration => ml_status::ML_ERR_CONFIG,
+        ErrorKind::Connection => ml_status::ML_ERR_CONNECTION,
+        ErrorKind::Timeout => ml_status::ML_ERR_TIMEOUT,
+        ErrorKind::Status => ml_status::ML_ERR_STATUS,
+        ErrorKind::StreamInterrupted => ml_status::ML_ERR_STREAM,
+        ErrorKind::Decode => ml_status::ML_ERR_DECODE,
+        ErrorKind::Cancelled => ml_status::ML_ERR_CANCELLED,
+        _ => ml_status::ML_ERR_INTERNAL,
+    }
+}
+
+/// Records `error` as this thread's last failure and returns its status.
+pub(crate) fn fail(error: &Error) -> ml_status {
+    record(&error.to_string(), error.status_code().map_or(0, c_int::from), error.retry_after().unwrap_or(-1.0));
+    status_of(error.kind())
+}
+
+/// Records a failure of `kind` with `message`.
+pub(crate) fn fail_with(kind: ErrorKind, message: &str) -> ml_status {
+    fail(&Error::new(kind, message))
+}
+
+fn record(message: &str, status_code: c_int, retry_after: f64) {
+    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|last| *last.borrow_mut() = LastError { message, status_code, retry_after });
+}
+
+/// Runs an entry point; a panic becomes `ML_ERR_INTERNAL` instead of crossing into C.
+pub(crate) fn guard(body: impl FnOnce() -> ml_status) -> ml_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(status) => status,
+        Err(_) => fail_with(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library"),
+    }
+}
+
+/// The message of this thread's last failure ("" if none). Inside an `on_done` callback: that
+/// call's failure. Valid until the next failure on this thread.
+#[no_mangle]
+pub extern "C" fn ml_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|last| last.borrow().message.as_ptr())
+}
+
+/// The HTTP status of this thread's last failure; 0 when it was not an HTTP status.
+#[no_mangle]
+pub extern "C" fn ml_last_error_status_code() -> c_int {
+    LAST_ERROR.with(|last| last.borrow().status_code)
+}
+
+/// Seconds the service asked to wait (Retry-After) with this thread's last failure; < 0 if none.
+#[no_mangle]
+pub extern "C" fn ml_last_error_retry_after() -> f64 {
+    LAST_ERROR.with(|last| last.borrow().retry_after)
+}
+
+/// The library's version, as in its User-Agent `mixerlead-c/<version>`.
+#[no_mangle]
+pub extern "C" fn ml_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

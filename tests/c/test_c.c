@@ -1,0 +1,395 @@
+/* The C API against the emulator: clients, models, pull and callback streaming, errors, NULLs,
+ * threads. Needs MIXERLEAD_TEST_ROOT (the emulator's http://127.0.0.1:PORT). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "harness.h"
+#include "mixerlead.h"
+
+static const char *KEY = "ml_test_csecretkey_K3y9";
+
+static ml_client *client_for(const char *script) {
+  char url[512];
+  scenario_url(url, sizeof url, script);
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = url;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  return client;
+}
+
+/* Reads a whole stream with ml_stream_next into `out`; returns the final status. */
+static ml_status read_all(ml_stream *stream, char *out, size_t size, int *pieces) {
+  const char *text;
+  size_t len;
+  ml_status status;
+  size_t used = 0;
+  *pieces = 0;
+  out[0] = 0;
+  while ((status = ml_stream_next(stream, &text, &len)) == ML_OK) {
+    CHECK(len > 0 && strlen(text) == len);
+    if (used + len < size) {
+      memcpy(out + used, text, len);
+      used += len;
+      out[used] = 0;
+    }
+    (*pieces)++;
+  }
+  return status;
+}
+
+static void test_options_models_and_pull_stream(void) {
+  ml_client *client = client_for("");
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  CHECK(ml_model_list_len(models) >= 2);
+  CHECK(strcmp(ml_model_list_id(models, 0), "ml-auto") == 0);
+  CHECK(strcmp(ml_model_list_name(models, 0), "Auto") == 0);
+  CHECK(strcmp(ml_model_list_task(models, 0), "Automatic model selection") == 0);
+  CHECK(!ml_model_list_requires_paid(models, 0));
+  bool any_paid = false;
+  for (size_t i = 0; i < ml_model_list_len(models); i++) any_paid |= ml_model_list_requires_paid(models, i);
+  CHECK(any_paid);
+  CHECK(ml_model_list_id(models, 999) == NULL);
+  ml_model_list_free(models);
+
+  ml_chat_request request = {"Hi from C", "ml-fast", NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  const char *conversation = ml_stream_conversation_id(stream);
+  CHECK(conversation != NULL && strncmp(conversation, "conv_", 5) == 0);
+  char text[4096], id[64];
+  int pieces;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  CHECK(pieces > 10);
+  CHECK(strstr(text, "You said: \xe2\x80\x9cHi from C\xe2\x80\x9d") != NULL);
+  const char *t;
+  size_t len;
+  CHECK_STATUS(ml_stream_next(stream, &t, &len), ML_DONE);
+  snprintf(id, sizeof id, "%s", conversation);
+  ml_stream_free(stream);
+
+  ml_chat_request follow = {"again", NULL, id};
+  CHECK_STATUS(ml_chat_stream(client, &follow, &stream), ML_OK);
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  char expect[128];
+  snprintf(expect, sizeof expect, "reply 2 in %s", id);
+  CHECK(strstr(text, expect) != NULL);
+  ml_stream_free(stream);
+  ml_client_free(client);
+}
+
+static void test_client_from_environment(void) {
+  char url[512];
+  scenario_url(url, sizeof url, "id=cenv");
+  setenv("MIXERLEAD_API_KEY", KEY, 1);
+  setenv("MIXERLEAD_BASE_URL", url, 1);
+  setenv("MIXERLEAD_PROJECT_ID", "proj_c", 1);
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(NULL, &client), ML_OK);
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  ml_model_list_free(models);
+  CHECK(emulator_stat("cenv", "requests") == 1);
+  ml_client_free(client);
+  unsetenv("MIXERLEAD_API_KEY");
+  unsetenv("MIXERLEAD_BASE_URL");
+  unsetenv("MIXERLEAD_PROJECT_ID");
+  client = (ml_client *)0x1;
+  CHECK_STATUS(ml_client_new(NULL, &client), ML_ERR_CONFIG);
+  CHECK(client == NULL);
+  CHECK(strstr(ml_last_error_message(), "MIXERLEAD_API_KEY") != NULL);
+}
+
+struct collected {
+  char text[8192];
+  size_t used;
+  int pieces;
+  int stop_after; /* return non-zero after this many pieces (0: never) */
+  atomic_int done_calls;
+  ml_status status;
+  char conversation[64];
+  char message[256];
+  bool on_runtime_thread;
+};
+
+static int on_text(const char *text, size_t len, void *user_data) {
+  struct collected *c = user_data;
+  char name[32] = {0};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  c->on_runtime_thread = strncmp(name, "mixerlead-rt", 12) == 0;
+  if (c->used + len < sizeof c->text) {
+    memcpy(c->text + c->used, text, len);
+    c->used += len;
+    c->text[c->used] = 0;
+  }
+  c->pieces++;
+  return c->stop_after && c->pieces >= c->stop_after;
+}
+
+static void on_done(ml_status status, const char *conversation_id, void *user_data) {
+  struct collected *c = user_data;
+  c->status = status;
+  snprintf(c->conversation, sizeof c->conversation, "%s", conversation_id ? conversation_id : "");
+  snprintf(c->message, sizeof c->message, "%s", status == ML_OK ? "" : ml_last_error_message());
+  atomic_fetch_add(&c->done_calls, 1);
+}
+
+static void wait_done(struct collected *c) {
+  double deadline = now_seconds() + 10 * time_scale();
+  while (atomic_load(&c->done_calls) == 0 && now_seconds() < deadline) usleep(2000);
+}
+
+static void test_callback_streaming(void) {
+  ml_client *client = client_for("pieces=300");
+  struct collected *c = calloc(1, sizeof *c);
+  ml_chat_request request = {"callbacks", NULL, NULL};
+  ml_call *call = NULL;
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  ml_call_free(call);
+  CHECK(atomic_load(&c->done_calls) == 1);
+  CHECK_STATUS(c->status, ML_OK);
+  CHECK(c->pieces == 300);
+  CHECK(strncmp(c->text, "w0 w1 w2 ", 9) == 0);
+  CHECK(strstr(c->text, "\xc3\xa9" "19 w20 ") != NULL);
+  CHECK(strncmp(c->conversation, "conv_", 5) == 0);
+  CHECK(c->on_runtime_thread);
+  free(c);
+  ml_client_free(client);
+}
+
+static void test_callback_cancellation(void) {
+  /* Non-zero from on_text. */
+  ml_client *client = client_for("id=ccb1;pieces=1000;delay_ms=10");
+  struct collected *c = calloc(1, sizeof *c);
+  c->stop_after = 3;
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_call *call = NULL;
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_ERR_CANCELLED);
+  CHECK(c->pieces == 3);
+  CHECK(wait_disconnects("ccb1", 1, 1.0) == 1);
+  ml_call_free(call);
+  CHECK(atomic_load(&c->done_calls) == 1);
+  ml_client_free(client);
+
+  /* ml_call_cancel while stalled. */
+  client = client_for("id=ccb2;stall_after=2");
+  memset(c, 0, sizeof *c);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  usleep(200000);
+  ml_call_cancel(call);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_ERR_CANCELLED);
+  CHECK(c->pieces == 2);
+  CHECK(wait_disconnects("ccb2", 1, 1.0) == 1);
+  ml_call_free(call);
+
+  /* ml_call_free of a running call cancels it and waits for on_done. */
+  memset(c, 0, sizeof *c);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  usleep(100000);
+  ml_call_free(call);
+  CHECK(atomic_load(&c->done_calls) == 1);
+  CHECK_STATUS(c->status, ML_ERR_CANCELLED);
+  CHECK(wait_disconnects("ccb2", 2, 1.0) == 2);
+  free(c);
+  ml_client_free(client);
+}
+
+static void test_stream_free_mid_stream_aborts(void) {
+  ml_client *client = client_for("id=cfree;pieces=1000;delay_ms=10");
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  const char *text;
+  size_t len;
+  CHECK_STATUS(ml_stream_next(stream, &text, &len), ML_OK);
+  ml_stream_free(stream);
+  CHECK(wait_disconnects("cfree", 1, 1.0) == 1);
+  ml_client_free(client);
+}
+
+static ml_status chat_status(const char *script) {
+  ml_client *client = client_for(script);
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_stream *stream = NULL;
+  ml_status status = ml_chat_stream(client, &request, &stream);
+  if (status == ML_OK) {
+    const char *text;
+    size_t len;
+    while ((status = ml_stream_next(stream, &text, &len)) == ML_OK) {
+    }
+    if (status == ML_DONE) status = ML_OK;
+  }
+  ml_stream_free(stream);
+  ml_client_free(client);
+  return status;
+}
+
+static void test_every_status(void) {
+  CHECK_STATUS(chat_status("fail=404"), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 404);
+  CHECK(strstr(ml_last_error_message(), "scripted failure 404") != NULL);
+  CHECK(ml_last_error_retry_after() < 0);
+  CHECK_STATUS(chat_status("fail=429;retry_after=0.02"), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 429);
+  CHECK(ml_last_error_retry_after() == 0.02);
+  CHECK_STATUS(chat_status("disconnect_after=3"), ML_ERR_STREAM);
+  CHECK(ml_last_error_status_code() == 0);
+  CHECK_STATUS(chat_status("error_after=2"), ML_ERR_DECODE);
+  CHECK_STATUS(chat_status("format=json;malformed"), ML_ERR_DECODE);
+
+  char url[512];
+  scenario_url(url, sizeof url, "stall_after=2");
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = url;
+  options.read_timeout = 0.3;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  char text[1024];
+  int pieces;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_ERR_TIMEOUT);
+  CHECK(pieces == 2);
+  ml_stream_free(stream);
+  ml_client_free(client);
+
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = "http://127.0.0.1:1/api";
+  options.max_retries = 0;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_ERR_CONNECTION);
+  ml_client_free(client);
+
+  options.base_url = "http://example.com/api";
+  CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_CONFIG);
+  options.base_url = NULL;
+  options.timeout = -1; /* <= 0: default, not an error */
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  ml_client_free(client);
+  CHECK(strcmp(ml_version(), "0.1.0") == 0);
+}
+
+struct thread_error {
+  const char *script;
+  int status_code;
+  char message[256];
+};
+
+static void *fail_in_thread(void *arg) {
+  struct thread_error *e = arg;
+  chat_status(e->script);
+  usleep(50000); /* let the other thread fail meanwhile */
+  e->status_code = ml_last_error_status_code();
+  snprintf(e->message, sizeof e->message, "%s", ml_last_error_message());
+  return NULL;
+}
+
+static void test_last_error_is_per_thread(void) {
+  struct thread_error a = {"fail=404", 0, ""}, b = {"fail=409", 0, ""};
+  pthread_t ta, tb;
+  pthread_create(&ta, NULL, fail_in_thread, &a);
+  pthread_create(&tb, NULL, fail_in_thread, &b);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  CHECK(a.status_code == 404 && strstr(a.message, "404") != NULL);
+  CHECK(b.status_code == 409 && strstr(b.message, "409") != NULL);
+}
+
+static void test_nulls_and_bad_input(void) {
+  ml_client *client = client_for("id=cnull");
+  ml_model_list *models = NULL;
+  ml_stream *stream = NULL;
+  ml_call *call = NULL;
+  const char *text = NULL;
+  size_t len = 0;
+  ml_chat_request request = {"x", NULL, NULL};
+  CHECK_STATUS(ml_client_new(NULL, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_models_list(NULL, &models), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_models_list(client, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream(NULL, &request, &stream), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream(client, NULL, &stream), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream(client, &request, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_stream_next(NULL, &text, &len), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start(NULL, &request, on_text, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start(client, NULL, on_text, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start(client, &request, NULL, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, NULL, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK(ml_model_list_len(NULL) == 0);
+  CHECK(ml_model_list_id(NULL, 0) == NULL && ml_model_list_name(NULL, 0) == NULL);
+  CHECK(ml_model_list_task(NULL, 0) == NULL && !ml_model_list_requires_paid(NULL, 0));
+  CHECK(ml_stream_conversation_id(NULL) == NULL);
+  ml_client_options_init(NULL);
+  ml_client_free(NULL);
+  ml_model_list_free(NULL);
+  ml_stream_free(NULL);
+  ml_call_cancel(NULL);
+  ml_call_free(NULL);
+
+  ml_chat_request no_message = {NULL, NULL, NULL};
+  CHECK_STATUS(ml_chat_stream(client, &no_message, &stream), ML_ERR_INVALID_ARGUMENT);
+  ml_chat_request empty = {"", NULL, NULL};
+  CHECK_STATUS(ml_chat_stream(client, &empty, &stream), ML_ERR_INVALID_ARGUMENT);
+  ml_chat_request bad_utf8 = {"caf\xe9", NULL, NULL};
+  CHECK_STATUS(ml_chat_stream(client, &bad_utf8, &stream), ML_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(ml_last_error_message(), "UTF-8") != NULL);
+  ml_chat_request bad_model = {"x", "\xff", NULL};
+  CHECK_STATUS(ml_chat_start(client, &bad_model, on_text, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK(emulator_stat("cnull", "requests") <= 0);
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = "ml_\xff";
+  ml_client *bad = NULL;
+  CHECK_STATUS(ml_client_new(&options, &bad), ML_ERR_INVALID_ARGUMENT);
+  ml_client_free(client);
+}
+
+static ml_client *shared_client;
+
+static void *stream_in_thread(void *arg) {
+  char text[8192];
+  int pieces = 0;
+  ml_chat_request request = {"threads", NULL, NULL};
+  ml_stream *stream = NULL;
+  ml_status status = ml_chat_stream(shared_client, &request, &stream);
+  if (status == ML_OK) status = read_all(stream, text, sizeof text, &pieces);
+  ml_stream_free(stream);
+  *(int *)arg = (status == ML_DONE && pieces == 200) ? 1 : 0;
+  return NULL;
+}
+
+static void test_eight_threads_share_a_client(void) {
+  shared_client = client_for("pieces=200;delay_ms=2");
+  pthread_t threads[8];
+  int ok[8] = {0};
+  for (int i = 0; i < 8; i++) pthread_create(&threads[i], NULL, stream_in_thread, &ok[i]);
+  for (int i = 0; i < 8; i++) pthread_join(threads[i], NULL);
+  for (int i = 0; i < 8; i++) CHECK(ok[i] == 1);
+  ml_client_free(shared_client);
+}
+
+int main(void) {
+  test_options_models_and_pull_stream();
+  test_client_from_environment();
+  test_callback_streaming();
+  test_callback_cancellation();
+  test_stream_free_mid_stream_aborts();
+  test_every_status();
+  test_last_error_is_per_thread();
+  test_nulls_and_bad_input();
+  test_eight_threads_share_a_client();
+  return harness_summary("c");
+}
