@@ -2,13 +2,12 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 
 use futures_util::FutureExt;
+use mixerlead::bridge::Cancellation;
 use mixerlead::{Error, ErrorKind};
-use tokio::sync::Notify;
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
@@ -32,30 +31,12 @@ pub struct ml_call {
 }
 
 struct CallState {
-    cancel_flag: AtomicBool,
-    cancel: Notify,
+    cancellation: Cancellation,
     /// Set once on_done has returned.
     done: Mutex<bool>,
     done_signal: Condvar,
     /// The thread running on_done, so that ml_call_free inside on_done does not wait for itself.
     finishing_on: Mutex<Option<ThreadId>>,
-}
-
-impl CallState {
-    async fn cancelled(&self) {
-        loop {
-            let notified = self.cancel.notified();
-            if self.cancel_flag.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
-    }
-
-    fn request_cancel(&self) {
-        self.cancel_flag.store(true, Ordering::Release);
-        self.cancel.notify_waiters();
-    }
 }
 
 /// Raw pointers the task carries to its thread; the caller keeps user_data valid until on_done.
@@ -115,8 +96,7 @@ pub unsafe extern "C" fn ml_chat_start(
             Err(status) => return status,
         };
         let state = Arc::new(CallState {
-            cancel_flag: AtomicBool::new(false),
-            cancel: Notify::new(),
+            cancellation: Cancellation::new(),
             done: Mutex::new(false),
             done_signal: Condvar::new(),
             finishing_on: Mutex::new(None),
@@ -139,12 +119,12 @@ pub unsafe extern "C" fn ml_chat_start(
                 }
                 Ok(stream.conversation_id())
             };
-            let outcome = tokio::select! {
-                biased;
-                _ = task_state.cancelled() => Err(cancelled_error()),
-                result = AssertUnwindSafe(work).catch_unwind() => result.unwrap_or_else(|_| {
+            let outcome = match task_state.cancellation.run(AssertUnwindSafe(work).catch_unwind()).await {
+                None => Err(cancelled_error()),
+                Some(Ok(result)) => result,
+                Some(Err(_panic)) => {
                     Err(Error::new(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library"))
-                }),
+                }
             };
             finish(&task_state, &callbacks, outcome);
         });
@@ -177,7 +157,7 @@ fn finish(state: &CallState, callbacks: &Callbacks, outcome: Result<Option<Strin
 pub unsafe extern "C" fn ml_call_cancel(call: *mut ml_call) {
     // SAFETY: NULL or a live call.
     if let Some(call) = unsafe { call.as_ref() } {
-        call.state.request_cancel();
+        call.state.cancellation.cancel();
     }
 }
 
@@ -200,6 +180,6 @@ pub unsafe extern "C" fn ml_call_free(call: *mut ml_call) {
     if on_this_thread {
         return; // freed from inside on_done: it is ending right now.
     }
-    state.request_cancel();
+    state.cancellation.cancel();
     let _done = state.done_signal.wait_while(done, |done| !*done).unwrap_or_else(|p| p.into_inner());
 }

@@ -2,39 +2,12 @@
 //! runtime per batch) and the primitives `AsyncChatStream` is built on in Python.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use mixerlead::{runtime, StreamInfo};
+use mixerlead::bridge::SharedStream;
 use pyo3::prelude::*;
-use tokio::sync::Notify;
 
 use crate::wait::{into_asyncio, wait};
-
-type Shared = Arc<tokio::sync::Mutex<mixerlead::ChatStream>>;
-
-/// Set once by `close()`; wakes a pending fetch so it gives up at once.
-#[derive(Default)]
-struct Closed {
-    flag: AtomicBool,
-    notify: Notify,
-}
-
-impl Closed {
-    fn is_set(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
-    }
-
-    async fn wait(&self) {
-        loop {
-            let notified = self.notify.notified();
-            if self.is_set() {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// Pieces fetched from the core but not yet handed to Python.
 #[derive(Default)]
@@ -47,32 +20,13 @@ struct Local {
 /// A streamed chat reply: iterate it for `str` pieces in arrival order.
 #[pyclass(frozen, module = "mixerlead")]
 pub struct ChatStream {
-    stream: Shared,
-    info: StreamInfo,
-    closed: Arc<Closed>,
+    shared: SharedStream,
     local: Mutex<Local>,
-}
-
-/// The next batch from the core, or `None` at the end or once closed.
-async fn fetch(stream: Shared, closed: Arc<Closed>) -> mixerlead::Result<Option<Vec<String>>> {
-    if closed.is_set() {
-        return Ok(None);
-    }
-    tokio::select! {
-        biased;
-        _ = closed.wait() => Ok(None),
-        batch = async { stream.lock().await.next_batch().await } => batch.transpose(),
-    }
 }
 
 impl ChatStream {
     pub fn new(stream: mixerlead::ChatStream) -> Self {
-        ChatStream {
-            info: stream.info(),
-            stream: Arc::new(tokio::sync::Mutex::new(stream)),
-            closed: Arc::default(),
-            local: Mutex::default(),
-        }
+        ChatStream { shared: SharedStream::new(stream), local: Mutex::default() }
     }
 
     fn local(&self) -> MutexGuard<'_, Local> {
@@ -124,7 +78,7 @@ impl ChatStream {
             if self.local().done {
                 return Ok(None);
             }
-            let batch = wait(py, fetch(self.stream.clone(), self.closed.clone())).inspect_err(|_| self.close())?;
+            let batch = wait(py, self.shared.next_batch()).inspect_err(|_| self.close())?;
             if !self.store(batch) {
                 return Ok(None);
             }
@@ -144,7 +98,8 @@ impl ChatStream {
 
     /// An asyncio future of the next batch (`None` at the end), for `_store`.
     fn _afetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        into_asyncio(py, fetch(self.stream.clone(), self.closed.clone()))
+        let shared = self.shared.clone();
+        into_asyncio(py, async move { shared.next_batch().await })
     }
 
     /// Stores a batch `_afetch` returned; `False` when the stream has ended.
@@ -157,39 +112,31 @@ impl ChatStream {
         loop {
             self.drain_local();
             if self.local().done {
-                return Ok(self.info.text());
+                return Ok(self.shared.info().text());
             }
-            let batch = wait(py, fetch(self.stream.clone(), self.closed.clone())).inspect_err(|_| self.close())?;
+            let batch = wait(py, self.shared.next_batch()).inspect_err(|_| self.close())?;
             self.store(batch);
         }
     }
 
     /// Aborts the request (the connection is closed); iteration then ends.
     fn close(&self) {
-        self.closed.flag.store(true, Ordering::Release);
-        self.closed.notify.notify_waiters();
+        self.shared.cancel();
         self.drain_local();
         self.local().done = true;
-        match self.stream.clone().try_lock_owned() {
-            Ok(mut stream) => stream.abort(),
-            Err(_) => {
-                let stream = self.stream.clone();
-                runtime::handle().spawn(async move { stream.lock().await.abort() });
-            }
-        }
     }
 
     /// The conversation id, once the service named it; `None` until then.
     #[getter]
     fn conversation_id(&self) -> Option<String> {
-        self.info.conversation_id()
+        self.shared.info().conversation_id()
     }
 
     /// All the text handed out so far.
     #[getter]
     fn text(&self) -> String {
         let unserved = self.local().bytes;
-        let mut text = self.info.text();
+        let mut text = self.shared.info().text();
         text.truncate(text.len() - unserved);
         text
     }
@@ -204,7 +151,7 @@ impl ChatStream {
     }
 
     fn __repr__(&self) -> String {
-        format!("<mixerlead.ChatStream conversation_id={:?}>", self.info.conversation_id())
+        format!("<mixerlead.ChatStream conversation_id={:?}>", self.shared.info().conversation_id())
     }
 
     /// Renders the reply as it arrives: progressively as Markdown in a notebook, as plain

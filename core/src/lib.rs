@@ -25,6 +25,7 @@
 //! runtime ([`runtime`]), whatever runtime the caller uses.
 
 pub mod blocking;
+pub mod bridge;
 mod client;
 mod config;
 mod decode;

@@ -1,0 +1,120 @@
+//! What every binding needs from a stream: batched pulls that can be cancelled from any thread,
+//! and a cancellation signal for calls still waiting for their response.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, Notify};
+
+use crate::error::Result;
+use crate::stream::{ChatStream, StreamInfo};
+
+/// A one-way cancellation flag: set from any thread, awaited by the work it stops.
+#[derive(Clone, Default)]
+pub struct Cancellation {
+    inner: Arc<CancellationInner>,
+}
+
+#[derive(Default)]
+struct CancellationInner {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl Cancellation {
+    /// A new, unset flag.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the flag and wakes every waiter.
+    pub fn cancel(&self) {
+        self.inner.flag.store(true, Ordering::Release);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Whether [`Cancellation::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.flag.load(Ordering::Acquire)
+    }
+
+    /// Resolves once cancelled (at once if already).
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Runs `work` unless cancelled first: `None` when cancelled (and `work` is dropped, which
+    /// aborts its request).
+    pub async fn run<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            biased;
+            _ = self.cancelled() => None,
+            out = work => Some(out),
+        }
+    }
+}
+
+/// A [`ChatStream`] shared between a binding's objects and the runtime: pull batches from any
+/// thread, cancel from any other. Cheap to clone.
+#[derive(Clone)]
+pub struct SharedStream {
+    stream: Arc<Mutex<ChatStream>>,
+    info: StreamInfo,
+    cancellation: Cancellation,
+}
+
+impl SharedStream {
+    /// Shares `stream`.
+    pub fn new(stream: ChatStream) -> Self {
+        SharedStream { info: stream.info(), stream: Arc::new(Mutex::new(stream)), cancellation: Cancellation::new() }
+    }
+
+    /// The next batch of pieces; `None` at the end, or once [`SharedStream::cancel`] was called.
+    pub async fn next_batch(&self) -> Result<Option<Vec<String>>> {
+        let pull = async { self.stream.lock().await.next_batch().await };
+        self.cancellation.run(pull).await.flatten().transpose()
+    }
+
+    /// Aborts the request (the connection closes) and ends the stream, waking a pending pull.
+    pub fn cancel(&self) {
+        self.cancellation.cancel();
+        match self.stream.clone().try_lock_owned() {
+            Ok(mut stream) => stream.abort(),
+            Err(_) => {
+                let stream = self.stream.clone();
+                crate::runtime::handle().spawn(async move { stream.lock().await.abort() });
+            }
+        }
+    }
+
+    /// The conversation id and text so far, readable while another thread pulls.
+    pub fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_wakes_waiters_and_stops_work() {
+        let c = Cancellation::new();
+        let waiter = c.clone();
+        let out = crate::runtime::block_on(async move {
+            let work = waiter.run(std::future::pending::<()>());
+            let cancel = async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                c.cancel();
+            };
+            tokio::join!(work, cancel).0
+        });
+        assert_eq!(out, None);
+    }
+}
