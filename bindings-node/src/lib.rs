@@ -1,1 +1,253 @@
+//! `mixerlead.node`: the Rust core for Node.js. Type conversion and error mapping only. Every
+//! promise is settled from a task on the core's runtime (no second runtime: napi's own tokio
+//! runtime is not enabled). Errors reject with a JSON description that `errors.js` turns into
+//! the typed classes.
 
+use std::future::Future;
+
+use mixerlead::bridge::{Cancellation, SharedStream};
+use mixerlead::{ChatRequest, Client, Error, ErrorBody, ErrorKind};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// The prefix of a rejection reason that describes a core error as JSON.
+const ERROR_MARK: &str = "mixerlead-error:";
+
+/// What an invalid argument becomes in JS: `TypeError` for strings, `RangeError` for numbers.
+#[derive(Clone, Copy)]
+enum InvalidAs {
+    Type,
+    Range,
+}
+
+fn kind_name(kind: ErrorKind, invalid_as: InvalidAs) -> &'static str {
+    match kind {
+        ErrorKind::InvalidArgument => match invalid_as {
+            InvalidAs::Type => "type",
+            InvalidAs::Range => "range",
+        },
+        ErrorKind::Configuration => "configuration",
+        ErrorKind::Connection => "connection",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Status => "status",
+        ErrorKind::StreamInterrupted => "stream_interrupted",
+        ErrorKind::Decode => "decode",
+        ErrorKind::Cancelled => "cancelled",
+        _ => "internal",
+    }
+}
+
+/// The napi error for a core error: its fields as JSON behind [`ERROR_MARK`].
+fn to_napi(error: Error, invalid_as: InvalidAs) -> napi::Error {
+    let body = match error.body() {
+        Some(ErrorBody::Json(json)) => json.clone(),
+        Some(ErrorBody::Text(text)) => serde_json::Value::String(text.clone()),
+        None => serde_json::Value::Null,
+    };
+    let described = serde_json::json!({
+        "kind": kind_name(error.kind(), invalid_as),
+        "message": error.message(),
+        "status": error.status_code(),
+        "body": body,
+        "requestId": error.request_id(),
+        "retryAfter": error.retry_after(),
+        "partialText": error.partial_text(),
+    });
+    napi::Error::new(Status::GenericFailure, format!("{ERROR_MARK}{described}"))
+}
+
+/// A promise settled with `future`'s outcome, computed on the core runtime.
+fn promise<'env, T, F>(env: &'env Env, invalid_as: InvalidAs, future: F) -> Result<Object<'env>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = mixerlead::Result<T>> + Send + 'static,
+{
+    let (deferred, promise) = env.create_deferred()?;
+    mixerlead::runtime::handle().spawn(async move {
+        match future.await {
+            Ok(value) => deferred.resolve(move |_| Ok(value)),
+            Err(error) => deferred.reject(to_napi(error, invalid_as)),
+        }
+    });
+    Ok(promise)
+}
+
+/// Client options as the JS layer passes them (seconds for times).
+#[napi(object)]
+pub struct NativeOptions {
+    pub api_key: Option<String>,
+    pub base_url: Option<String>,
+    pub project_id: Option<String>,
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub read_timeout: Option<f64>,
+    pub max_retries: Option<i64>,
+    pub max_retry_wait: Option<f64>,
+    pub allow_insecure_http: Option<bool>,
+}
+
+/// One model.
+#[napi(object)]
+pub struct NativeModel {
+    pub id: String,
+    pub name: String,
+    pub task: String,
+    pub requires_paid: bool,
+}
+
+/// A cancellation the JS layer wires to an AbortSignal.
+#[napi]
+pub struct NativeCancel {
+    inner: Cancellation,
+}
+
+#[napi]
+impl NativeCancel {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeCancel { inner: Cancellation::new() }
+    }
+
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+}
+
+/// The core client. The API key lives only here, in native memory.
+#[napi]
+pub struct NativeClient {
+    inner: Client,
+}
+
+fn chat_request(message: String, model: Option<String>, conversation_id: Option<String>) -> ChatRequest {
+    let mut request = ChatRequest::new(message);
+    if let Some(model) = model {
+        request = request.model(model);
+    }
+    if let Some(id) = conversation_id {
+        request = request.conversation_id(id);
+    }
+    request
+}
+
+/// Runs `work` until done or cancelled (then a `Cancelled` error).
+async fn cancellable<T>(
+    cancel: Option<Cancellation>,
+    work: impl Future<Output = mixerlead::Result<T>>,
+) -> mixerlead::Result<T> {
+    match cancel {
+        None => work.await,
+        Some(cancel) => match cancel.run(work).await {
+            Some(result) => result,
+            None => Err(Error::new(ErrorKind::Cancelled, "the request was aborted")),
+        },
+    }
+}
+
+#[napi]
+impl NativeClient {
+    #[napi(constructor)]
+    pub fn new(options: NativeOptions) -> Result<Self> {
+        let mut b = Client::builder().surface("node");
+        if let Some(v) = options.api_key {
+            b = b.api_key(v);
+        }
+        if let Some(v) = options.base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = options.project_id {
+            b = b.project_id(v);
+        }
+        if let Some(v) = options.timeout {
+            b = b.timeout_secs(v);
+        }
+        if let Some(v) = options.connect_timeout {
+            b = b.connect_timeout_secs(v);
+        }
+        if let Some(v) = options.read_timeout {
+            b = b.read_timeout_secs(v);
+        }
+        if let Some(v) = options.max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = options.max_retry_wait {
+            b = b.max_retry_wait_secs(v);
+        }
+        if let Some(v) = options.allow_insecure_http {
+            b = b.allow_insecure_http(v);
+        }
+        b.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
+    }
+
+    /// The client without its key (at most the key's last 4 characters).
+    #[napi]
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+
+    #[napi]
+    pub fn list_models<'env>(&self, env: &'env Env, cancel: Option<&NativeCancel>) -> Result<Object<'env>> {
+        let client = self.inner.clone();
+        let cancel = cancel.map(|c| c.inner.clone());
+        promise(env, InvalidAs::Type, async move {
+            let models = cancellable(cancel, client.list_models()).await?;
+            Ok(models
+                .into_iter()
+                .map(|m| NativeModel { id: m.id, name: m.name, task: m.task, requires_paid: m.requires_paid })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi]
+    pub fn chat<'env>(
+        &self,
+        env: &'env Env,
+        message: String,
+        model: Option<String>,
+        conversation_id: Option<String>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'env>> {
+        let client = self.inner.clone();
+        let request = chat_request(message, model, conversation_id);
+        let cancel = cancel.map(|c| c.inner.clone());
+        promise(env, InvalidAs::Type, async move {
+            let stream = cancellable(cancel, client.chat(request)).await?;
+            Ok(NativeStream { shared: SharedStream::new(stream) })
+        })
+    }
+}
+
+/// A streamed reply: the JS layer pulls batches and serves pieces from them.
+#[napi]
+pub struct NativeStream {
+    shared: SharedStream,
+}
+
+#[napi]
+impl NativeStream {
+    /// A promise of the next batch of pieces, `null` at the end (or once cancelled).
+    #[napi]
+    pub fn next_batch<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let shared = self.shared.clone();
+        promise(env, InvalidAs::Type, async move { shared.next_batch().await })
+    }
+
+    /// Aborts the request; a pending `nextBatch` resolves with `null`.
+    #[napi]
+    pub fn cancel(&self) {
+        self.shared.cancel();
+    }
+
+    #[napi(getter)]
+    pub fn conversation_id(&self) -> Option<String> {
+        self.shared.info().conversation_id()
+    }
+
+    /// All the text of the batches handed out so far.
+    #[napi(getter)]
+    pub fn text(&self) -> String {
+        self.shared.info().text()
+    }
+}

@@ -1,0 +1,238 @@
+'use strict';
+// mixerlead for Node.js: a thin layer over the native addon (all behaviour is in the Rust core).
+
+const util = require('node:util');
+const native = require('./mixerlead.node');
+const errors = require('./errors.js');
+
+const { AbortError, fromNative } = errors;
+
+async function call(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+function checkString(name, value, required) {
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  return value;
+}
+
+function checkNumber(name, value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number (seconds)`);
+  return value;
+}
+
+function checkSignal(options) {
+  const signal = options && options.signal;
+  if (signal !== undefined && signal !== null && typeof signal.aborted !== 'boolean') {
+    throw new TypeError('options.signal must be an AbortSignal');
+  }
+  return signal || null;
+}
+
+/** Runs `start(cancel)` with a native cancellation wired to `signal`. */
+async function withSignal(signal, start) {
+  if (!signal) return call(start(undefined));
+  if (signal.aborted) throw new AbortError();
+  const cancel = new native.NativeCancel();
+  const onAbort = () => cancel.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await call(start(cancel));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * A streamed chat reply: `for await (const text of stream)`. Breaking out of the loop,
+ * `cancel()`, or aborting the signal aborts the request.
+ */
+class ChatStream {
+  #native;
+  #signal;
+  #onAbort;
+  #batch = [];
+  #pos = 0;
+  #done = false;
+
+  constructor(nativeStream, signal) {
+    this.#native = nativeStream;
+    this.#signal = signal;
+    if (signal) {
+      this.#onAbort = () => nativeStream.cancel();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** The conversation id, once the service named it; null until then. */
+  get conversationId() {
+    return this.#native.conversationId ?? null;
+  }
+
+  /** All the text handed out so far. */
+  get text() {
+    const text = this.#native.text;
+    let unserved = 0;
+    for (let i = this.#pos; i < this.#batch.length; i++) unserved += this.#batch[i].length;
+    return text.slice(0, text.length - unserved);
+  }
+
+  /** The next piece (async iterator protocol). */
+  async next() {
+    if (this.#pos < this.#batch.length) return { value: this.#batch[this.#pos++], done: false };
+    while (!this.#done) {
+      const batch = await call(this.#native.nextBatch()).catch((error) => {
+        this.#finish();
+        throw error;
+      });
+      if (batch === null) {
+        this.#finish();
+        if (this.#signal && this.#signal.aborted) throw new AbortError();
+        break;
+      }
+      if (batch.length > 0) {
+        this.#batch = batch;
+        this.#pos = 1;
+        return { value: batch[0], done: false };
+      }
+    }
+    return { value: undefined, done: true };
+  }
+
+  /** Called by `break` in `for await`: aborts the request. */
+  async return() {
+    this.cancel();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** Consumes the rest of the stream and returns the whole reply. */
+  async read() {
+    while (!(await this.next()).done) this.#pos = this.#batch.length;
+    return this.#native.text;
+  }
+
+  /** Aborts the request (the server sees the connection close); iteration then ends. */
+  cancel() {
+    this.#native.cancel();
+    this.#finish();
+  }
+
+  #finish() {
+    this.#done = true;
+    this.#batch = [];
+    this.#pos = 0;
+    if (this.#signal && this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+  }
+
+  [util.inspect.custom]() {
+    return `ChatStream { conversationId: ${util.inspect(this.conversationId)} }`;
+  }
+}
+
+/** `client.models`. */
+class Models {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /** Lists the models (`GET /ai/models`). */
+  async list(options = {}) {
+    const signal = checkSignal(options);
+    return withSignal(signal, (cancel) => this.#client().listModels(cancel));
+  }
+}
+
+/** `client.chat`. */
+class Chat {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /**
+   * Sends a message; resolves once the response headers arrived with the reply as an async
+   * iterable of strings. Status errors reject here (after retries).
+   */
+  async stream(params, options = {}) {
+    if (typeof params === 'string') params = { message: params };
+    if (!params || typeof params !== 'object') throw new TypeError('params must be { message, model?, conversationId? }');
+    const message = checkString('message', params.message, true);
+    const model = checkString('model', params.model, false);
+    const conversationId = checkString('conversationId', params.conversationId, false);
+    const signal = checkSignal(options);
+    const nativeStream = await withSignal(signal, (cancel) =>
+      this.#client().chat(message, model, conversationId, cancel),
+    );
+    return new ChatStream(nativeStream, signal);
+  }
+
+  /** Sends a message and resolves with the whole reply: `{ text, conversationId }`. */
+  async send(params, options = {}) {
+    const stream = await this.stream(params, options);
+    const text = await stream.read();
+    return { text, conversationId: stream.conversationId };
+  }
+}
+
+/**
+ * A client of MixerLead's Workspace API. Options fall back to the environment
+ * (MIXERLEAD_API_KEY, MIXERLEAD_BASE_URL, MIXERLEAD_PROJECT_ID, MIXERLEAD_MAX_RETRIES,
+ * MIXERLEAD_ALLOW_INSECURE_HTTP), then to defaults. Times are in seconds. The key stays in native
+ * memory: no property of this object holds it.
+ */
+class Client {
+  #native;
+
+  constructor(options = {}) {
+    if (!options || typeof options !== 'object') throw new TypeError('options must be an object');
+    const o = {
+      apiKey: checkString('apiKey', options.apiKey, false),
+      baseUrl: checkString('baseUrl', options.baseUrl, false),
+      projectId: checkString('projectId', options.projectId, false),
+      timeout: checkNumber('timeout', options.timeout),
+      connectTimeout: checkNumber('connectTimeout', options.connectTimeout),
+      readTimeout: checkNumber('readTimeout', options.readTimeout),
+      maxRetries: checkNumber('maxRetries', options.maxRetries),
+      maxRetryWait: checkNumber('maxRetryWait', options.maxRetryWait),
+      allowInsecureHttp: options.allowInsecureHttp === undefined ? undefined : Boolean(options.allowInsecureHttp),
+    };
+    if (o.maxRetries !== undefined && !Number.isInteger(o.maxRetries)) {
+      throw new RangeError('maxRetries must be a whole number');
+    }
+    try {
+      this.#native = new native.NativeClient(o);
+    } catch (error) {
+      throw fromNative(error);
+    }
+    const nativeClient = () => this.#native;
+    /** `client.models.list()`. */
+    this.models = new Models(nativeClient);
+    /** `client.chat.stream(...)` and `client.chat.send(...)`. */
+    this.chat = new Chat(nativeClient);
+  }
+
+  toJSON() {
+    return { client: 'mixerlead' };
+  }
+
+  [util.inspect.custom]() {
+    return `Client <${this.#native.describe()}>`;
+  }
+}
+
+module.exports = { Client, ChatStream, Models, Chat, ...errors };
+delete module.exports.fromNative;

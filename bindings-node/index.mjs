@@ -1,0 +1,26 @@
+// ESM entry point: the same classes as the CommonJS one.
+import mixerlead from './index.js';
+
+export const {
+  Client,
+  ChatStream,
+  Models,
+  Chat,
+  MixerLeadError,
+  ConfigurationError,
+  APIConnectionError,
+  APITimeoutError,
+  StreamInterruptedError,
+  APIResponseError,
+  APIStatusError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  PayloadTooLargeError,
+  RateLimitError,
+  InternalServerError,
+  AbortError,
+} = mixerlead;
+export default mixerlead;
