@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python test-c python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -14,7 +14,7 @@ demo:
 	bash scripts/demo.sh
 
 ## test: lint, then every test suite in the repo
-test: lint test-rust test-python test-c
+test: lint test-rust test-python test-c test-node
 
 lint:
 	$(CARGO) fmt --all --check
@@ -66,6 +66,11 @@ install:
 	install -m 644 target/$(PROFILE:dev=debug)/libmixerlead_c.a $(DESTDIR)$(PREFIX)/lib/libmixerlead.a
 	install -m 644 include/mixerlead.h include/mixerlead.hpp $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' bindings-c/mixerlead.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mixerlead.pc
+
+## test-node: the addon packed with npm pack, installed in a scratch project, node:test + tsc --strict
+test-node: emulator
+	$(CARGO) build -p mixerlead-node --locked
+	bash tests/node/run.sh
 
 fmt:
 	$(CARGO) fmt --all

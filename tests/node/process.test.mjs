@@ -1,0 +1,126 @@
+// Process-level behaviour: clean exit, worker threads, one runtime, the key never shown.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, spawn } from 'node:child_process';
+import util from 'node:util';
+import { Client } from 'mixerlead';
+import { startEmulator, KEY, REPLY_START, sid } from './helpers.mjs';
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => emu.stop());
+
+/** Runs `code` as an ES module in a child node; resolves with its output and how long it lasted. */
+function runChild(code, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: process.cwd(),
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    let lastLine = 0;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      lastLine = Date.now();
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, afterLastLine: Date.now() - lastLine });
+    });
+  });
+}
+
+test('the process exits by itself with an idle client', async () => {
+  const out = await runChild(`
+    import { Client } from 'mixerlead';
+    const c = new Client({ apiKey: '${KEY}', baseUrl: '${emu.url()}' });
+    await c.models.list();
+    console.log('done');
+  `);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'done\n');
+  assert.ok(out.afterLastLine < 2000, `${out.afterLastLine} ms`);
+  assert.equal(out.stderr, '');
+});
+
+test('the process exits by itself with a stream left half-read', async () => {
+  const out = await runChild(`
+    import { Client } from 'mixerlead';
+    const c = new Client({ apiKey: '${KEY}', baseUrl: '${emu.url('pieces=1000;delay_ms=20')}' });
+    const stream = await c.chat.stream({ message: 'x' });
+    await stream.next();
+    console.log('left open');
+  `);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'left open\n');
+  assert.ok(out.afterLastLine < 2000, `${out.afterLastLine} ms`);
+  assert.doesNotMatch(out.stderr, /Unhandled|rejection/i);
+});
+
+test('two worker threads stream at once', async () => {
+  const out = await runChild(`
+    import { Worker } from 'node:worker_threads';
+    import path from 'node:path';
+    const run = () => new Promise((resolve, reject) => {
+      const w = new Worker(path.resolve('worker.cjs'), { workerData: { key: '${KEY}', url: '${emu.url('delay_ms=5')}' } });
+      w.on('message', resolve);
+      w.on('error', reject);
+    });
+    const texts = await Promise.all([run(), run()]);
+    console.log(JSON.stringify(texts));
+  `);
+  assert.equal(out.code, 0, out.stderr);
+  const texts = JSON.parse(out.stdout);
+  assert.equal(texts.length, 2);
+  for (const t of texts) assert.ok(t.startsWith(`${REPLY_START}from a worker`), t);
+});
+
+test('one runtime: tokio threads are mixerlead-rt, none tokio-runtime-w', async () => {
+  const out = await runChild(`
+    import fs from 'node:fs';
+    import { Client } from 'mixerlead';
+    const c = new Client({ apiKey: '${KEY}', baseUrl: '${emu.url()}' });
+    await c.models.list();
+    await c.chat.send({ message: 'x' });
+    const names = fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim());
+    console.log(JSON.stringify(names));
+  `);
+  const names = JSON.parse(out.stdout);
+  assert.ok(names.some((n) => n.startsWith('mixerlead-rt')), names.join(','));
+  assert.ok(!names.some((n) => n.startsWith('tokio-runtime')), names.join(','));
+});
+
+test('the key never shows: inspect, JSON, errors, stacks, logs', async () => {
+  const c = new Client({ apiKey: KEY, baseUrl: emu.url('fail=401') });
+  for (const text of [util.inspect(c, { showHidden: true, depth: 10 }), JSON.stringify(c), String(c)]) {
+    assert.ok(!text.includes('nodesecretkey'), text);
+  }
+  assert.ok(!Object.values(c).some((v) => typeof v === 'string' && v.includes('nodesecret')));
+  await assert.rejects(c.models.list(), (e) => {
+    const all = `${e.message} ${e.stack} ${util.inspect(e)} ${JSON.stringify(e)}`;
+    assert.ok(!all.includes('nodesecretkey'), all);
+    return true;
+  });
+  const id = sid();
+  const out = await runChild(
+    `
+    import { Client } from 'mixerlead';
+    const c = new Client({ apiKey: '${KEY}', baseUrl: '${emu.url(`id=${id};fail=429;times=1;retry_after=0.01`)}' });
+    await c.chat.send({ message: 'x' });
+  `,
+    { MIXERLEAD_LOG: 'debug' },
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stderr, /attempt 1 of 3/);
+  assert.ok(!out.stderr.includes('nodesecretkey'));
+  const quiet = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { Client } from 'mixerlead';
+    await new Client({ apiKey: '${KEY}', baseUrl: '${emu.url()}' }).models.list();
+  `], { env: { ...process.env, MIXERLEAD_LOG: '' }, encoding: 'utf8' });
+  assert.equal(quiet.stderr, '');
+});
