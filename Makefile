@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -14,7 +14,7 @@ demo:
 	bash scripts/demo.sh
 
 ## test: lint, then every test suite in the repo
-test: lint test-rust test-python test-c test-node
+test: lint test-rust test-python test-c test-node bench-smoke
 
 lint:
 	$(CARGO) fmt --all --check
@@ -71,6 +71,14 @@ install:
 test-node: emulator
 	$(CARGO) build -p mixerlead-node --locked
 	bash tests/node/run.sh
+
+## bench: every surface against its peers, release builds, one run on this machine (see bench/README.md)
+bench:
+	bash bench/bench.sh
+
+## bench-smoke: the same programs on tiny sizes with debug builds, so the benchmark cannot rot
+bench-smoke:
+	bash bench/bench.sh --smoke
 
 fmt:
 	$(CARGO) fmt --all

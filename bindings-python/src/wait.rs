@@ -1,7 +1,9 @@
 //! Blocking on the core runtime from Python: without the GIL, waking every 50 ms to let Ctrl-C
-//! through; and handing a future to asyncio, resolved from the runtime.
+//! through; and handing a future to asyncio, settled on the loop's own thread.
 
 use std::future::Future;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mixerlead::runtime;
@@ -30,7 +32,84 @@ where
     }
 }
 
-/// An asyncio future of the running loop, resolved with `future`'s outcome. Cancelling it (a
+/// Builds a result's Python value on the event loop's thread (runtime threads never take the GIL).
+type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+/// A finished task waiting to settle its asyncio future.
+struct Completion {
+    future: Py<PyAny>,
+    outcome: Outcome,
+}
+
+/// One per event loop: an eventfd the loop watches with `add_reader`, and the completions to
+/// settle. Runtime threads push and write the eventfd; the loop's thread drains and settles.
+/// So no runtime thread ever takes the GIL, which could otherwise kill it mid-call while the
+/// interpreter shuts down (CPython ends threads that ask for the GIL during finalization).
+struct LoopWaker {
+    fd: OwnedFd,
+    queue: Mutex<Vec<Completion>>,
+}
+
+impl LoopWaker {
+    fn push(&self, completion: Completion) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(completion);
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        let mut counter: u64 = 0;
+        // SAFETY: reading 8 bytes into a valid u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.fd.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
+        let completions = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        for Completion { future, outcome } in completions {
+            let future = future.into_bound(py);
+            if future.call_method0("done")?.is_truthy()? {
+                continue;
+            }
+            match outcome(py) {
+                Ok(value) => future.call_method1("set_result", (value,))?,
+                Err(error) => future.call_method1("set_exception", (error.into_value(py),))?,
+            };
+        }
+        Ok(())
+    }
+}
+
+static WAKERS: Mutex<Vec<(usize, u32, Arc<LoopWaker>)>> = Mutex::new(Vec::new());
+
+/// The waker of `event_loop`, registering it with the loop on first use.
+fn waker_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopWaker>> {
+    let key = event_loop.as_ptr() as usize;
+    let pid = std::process::id();
+    let mut wakers = WAKERS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, _, waker)) = wakers.iter().find(|(k, p, _)| *k == key && *p == pid) {
+        return Ok(waker.clone());
+    }
+    // SAFETY: plain eventfd creation; the result is checked.
+    let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    // SAFETY: a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let waker = Arc::new(LoopWaker { fd, queue: Mutex::new(Vec::new()) });
+    let drainer = waker.clone();
+    let drain = PyCFunction::new_closure(py, None, None, move |args, _| drainer.drain(args.py()))?;
+    event_loop.call_method1("add_reader", (raw, drain))?;
+    // Forget the waker when the loop is garbage-collected (its address may then be reused).
+    let forget = PyCFunction::new_closure(py, None, None, move |_, _| -> PyResult<()> {
+        WAKERS.lock().unwrap_or_else(|p| p.into_inner()).retain(|(k, p, _)| !(*k == key && *p == pid));
+        Ok(())
+    })?;
+    py.import("weakref")?.call_method1("finalize", (event_loop, forget))?;
+    wakers.retain(|(_, p, _)| *p == pid);
+    wakers.push((key, pid, waker.clone()));
+    Ok(waker)
+}
+
+/// An asyncio future of the running loop, settled with `future`'s outcome. Cancelling it (a
 /// cancelled task) aborts the work on the runtime, and so the request.
 pub fn into_asyncio<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
 where
@@ -38,36 +117,17 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let waker = waker_for(py, &event_loop)?;
     let py_future = event_loop.call_method0("create_future")?;
-    let (loop_ref, future_ref) = (event_loop.unbind(), py_future.clone().unbind());
+    let future_ref = py_future.clone().unbind();
     let task = runtime::handle().spawn(async move {
-        let result = future.await;
-        Python::attach(|py| {
-            let (ok, value) = match result {
-                Ok(value) => match value.into_pyobject(py) {
-                    Ok(object) => (true, object.into_bound().into_any().unbind()),
-                    Err(e) => (false, Into::<PyErr>::into(e).into_value(py).into_any()),
-                },
-                Err(error) => (false, to_py_err(py, error).into_value(py).into_any()),
-            };
-            let resolve = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
-                let fut = args.get_item(0)?;
-                if fut.call_method0("done")?.is_truthy()? {
-                    return Ok(());
-                }
-                let value = args.get_item(1)?;
-                if ok {
-                    fut.call_method1("set_result", (value,))?;
-                } else {
-                    fut.call_method1("set_exception", (value,))?;
-                }
-                Ok(())
-            });
-            // The loop may be closed already: then nobody waits for the result.
-            if let Ok(resolve) = resolve {
-                let _ = loop_ref.call_method1(py, "call_soon_threadsafe", (resolve, future_ref, value));
-            }
-        });
+        let outcome: Outcome = match future.await {
+            Ok(value) => Box::new(move |py| {
+                value.into_pyobject(py).map(|v| v.into_bound().into_any().unbind()).map_err(Into::into)
+            }),
+            Err(error) => Box::new(move |py| Err(to_py_err(py, error))),
+        };
+        waker.push(Completion { future: future_ref, outcome });
     });
     let abort = task.abort_handle();
     let on_done = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {

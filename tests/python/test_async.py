@@ -141,3 +141,26 @@ async def test_event_loop_stays_responsive(emu: Emulator) -> None:
     ticker.cancel()
     assert len({t.text for t in texts}) == 1
     assert ticks >= 10
+
+
+EXIT_CHILD = """
+import asyncio, sys, mixerlead
+async def main():
+    c = mixerlead.AsyncClient(sys.argv[1], base_url=sys.argv[2])
+    for _ in range(30):
+        await c.models.list()
+    await (await c.chat.stream("x")).read()
+asyncio.run(main())
+print("ok")
+"""
+
+
+def test_interpreter_exit_right_after_async_calls_is_clean(emu: Emulator) -> None:
+    # Runtime threads must never take the GIL: CPython kills a thread that asks for it during
+    # finalization, which used to abort the process at exit.
+    import subprocess
+    import sys
+
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", EXIT_CHILD, KEY, emu.url()], capture_output=True, text=True)
+        assert (out.returncode, out.stdout, out.stderr) == (0, "ok\n", "")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench (release builds, full sizes) and make bench-smoke (debug builds, tiny sizes: part of
+# make test). Builds each surface, installs the peers into scratch environments under
+# target/bench/ (never into the product), then runs bench/run.py against one emulator.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-full}
+if [ "$mode" = "--smoke" ]; then profile=debug; flags=(); else profile=release; flags=(--release); fi
+out=$root/target/bench/$profile
+mkdir -p "$out"
+cd "$root"
+
+cargo build -q --locked "${flags[@]}" -p mixerlead-emulator -p mixerlead-c -p mixerlead-node -p mixerlead-bench
+
+# Python: the wheel and the peers in one scratch venv.
+test -x target/py-tools/bin/maturin || { python3 -m venv target/py-tools && target/py-tools/bin/pip install -q "maturin>=1.9.4,<2"; }
+rm -rf "$out/wheels"
+(cd bindings-python && ../target/py-tools/bin/maturin build -q --locked "${flags[@]}" --out "$out/wheels" >/dev/null)
+test -x "$out/py/bin/python" || python3 -m venv "$out/py"
+"$out/py/bin/pip" install -q --force-reinstall --no-deps "$out"/wheels/mixerlead-*.whl
+"$out/py/bin/pip" install -q httpx httpx-sse aiohttp openai
+
+# Node: the packed package and the peers in one scratch project.
+cp "target/$profile/libmixerlead_node.so" bindings-node/mixerlead.node
+mkdir -p "$out/node"
+rm -f "$out"/node/mixerlead-*.tgz
+(cd bindings-node && npm pack --silent --pack-destination "$out/node" >/dev/null)
+cp bench/node_bench.mjs "$out/node/"
+(cd "$out/node" && { test -f package.json || echo '{"name":"mixerlead-bench","private":true}' > package.json; } \
+  && npm install --silent --no-audit --no-fund --no-save ./mixerlead-*.tgz eventsource-parser openai)
+
+# C: the bench program against the built library.
+mkdir -p "$out/lib" && cp "target/$profile/libmixerlead_c.so" "$out/lib/libmixerlead.so"
+cc -O2 -std=c11 -Iinclude bench/c_bench.c -L"$out/lib" -lmixerlead -lpthread -Wl,-rpath,"$out/lib" -o "$out/c_bench"
+
+export BENCH_EMULATOR=$root/target/$profile/mixerlead-emulator
+export BENCH_PYTHON=$out/py/bin/python
+export BENCH_NODE_DIR=$out/node
+export BENCH_C=$out/c_bench
+export BENCH_RUST=$root/target/$profile/mixerlead-bench
+if [ "$mode" = "--smoke" ]; then
+  python3 bench/run.py --smoke
+else
+  python3 bench/run.py "${@:2}"
+fi

@@ -1,0 +1,286 @@
+"""`make bench`: every surface of mixerlead and its peers on the same emulator, in one run.
+
+Prints a table of medians and the ratios of issue #6 against their targets. `--smoke` runs every
+implementation once on tiny sizes (part of `make test`, so the benchmark cannot rot) and fails if
+any of them breaks or loses a piece. Paths come from the environment (see the Makefile's `bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENV = os.environ
+
+
+@dataclass
+class Sizes:
+    pieces: int
+    models: int
+    first: int
+    streams: int
+    each: int
+    runs: int
+    imports: int
+
+
+FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=3, imports=5)
+SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1)
+
+
+@dataclass
+class Result:
+    seconds: float
+    rss_mb: float
+    data: Dict[str, float] = field(default_factory=dict)
+
+
+def run_with_rss(command: List[str], cwd: Optional[str] = None) -> Result:
+    """Runs a command, reading its own peak RSS from wait4."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    out = process.stdout.read()
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {err.strip()[-500:]}")
+    data = json.loads(out.strip().splitlines()[-1])
+    return Result(seconds=float(data["seconds"]), rss_mb=usage.ru_maxrss / 1024, data=data)
+
+
+class Emulator:
+    def __init__(self, binary: str) -> None:
+        self.process = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.base = self.process.stdout.readline().split()[-1]
+        self.root = self.base[: -len("/api")]
+
+    def url(self, script: str) -> str:
+        return f"{self.root}/s/{script}/api"
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
+    """case -> implementation -> command prefix (URL and N are appended)."""
+    py = [ENV["BENCH_PYTHON"], os.path.join(HERE, "py_bench.py")]
+    node = ["node", os.path.join(ENV["BENCH_NODE_DIR"], "node_bench.mjs")]
+    rust = [ENV["BENCH_RUST"]]
+    c = [ENV["BENCH_C"]]
+    curl = ["curl"]
+    return {
+        "sse": {
+            "python mixerlead sync": py + ["mixerlead-sync", "sse"],
+            "python mixerlead async": py + ["mixerlead-async", "sse"],
+            "python httpx+httpx-sse+json": py + ["httpx", "sse"],
+            "python aiohttp+json": py + ["aiohttp", "sse"],
+            "node mixerlead": node + ["mixerlead", "sse"],
+            "node fetch+eventsource-parser": node + ["fetch-eventsource-parser", "sse"],
+            "c mixerlead pull": c + ["pull", "sse"],
+            "c mixerlead callbacks": c + ["callbacks", "sse"],
+            "rust mixerlead": rust + ["mixerlead", "sse"],
+            "rust ceiling (reqwest+lines)": rust + ["ceiling", "sse"],
+            "curl -sN": curl,
+        },
+        "text": {
+            "python mixerlead sync": py + ["mixerlead-sync", "text"],
+            "python httpx iter_text": py + ["httpx", "text"],
+            "node mixerlead": node + ["mixerlead", "text"],
+            "node fetch+TextDecoder": node + ["fetch", "text"],
+            "c mixerlead pull": c + ["pull", "text"],
+            "c mixerlead callbacks": c + ["callbacks", "text"],
+            "rust mixerlead": rust + ["mixerlead", "text"],
+            "rust ceiling (reqwest+lines)": rust + ["ceiling", "text"],
+            "curl -sN": curl,
+        },
+        "models": {
+            "python mixerlead sync": py + ["mixerlead-sync", "models"],
+            "python mixerlead async": py + ["mixerlead-async", "models"],
+            "python httpx": py + ["httpx", "models"],
+            "python aiohttp": py + ["aiohttp", "models"],
+            "node mixerlead": node + ["mixerlead", "models"],
+            "node fetch": node + ["fetch", "models"],
+            "rust mixerlead": rust + ["mixerlead", "models"],
+            "rust ceiling (reqwest+lines)": rust + ["ceiling", "models"],
+        },
+        "first": {
+            "python mixerlead sync": py + ["mixerlead-sync", "first"],
+            "python mixerlead async": py + ["mixerlead-async", "first"],
+            "python httpx+httpx-sse": py + ["httpx", "first"],
+            "python aiohttp": py + ["aiohttp", "first"],
+            "node mixerlead": node + ["mixerlead", "first"],
+            "node fetch": node + ["fetch", "first"],
+            "rust mixerlead": rust + ["mixerlead", "first"],
+        },
+        "concurrent": {
+            "python mixerlead async": py + ["mixerlead-async", "concurrent"],
+            "node mixerlead": node + ["mixerlead", "concurrent"],
+            "node fetch+eventsource-parser": node + ["fetch-eventsource-parser", "concurrent"],
+            "rust mixerlead": rust + ["mixerlead", "concurrent"],
+        },
+    }
+
+
+def command_for(case: str, prefix: List[str], emu: Emulator, sizes: Sizes) -> Tuple[List[str], Optional[int]]:
+    """The full command and the pieces it must deliver (None when not counted)."""
+    if case in ("sse", "text"):
+        url = emu.url(f"format={case};pieces={sizes.pieces}")
+        if prefix == ["curl"]:
+            return [sys.executable, "-c", CURL_TIMER, url], None
+        # Raw text has no piece boundaries of its own: only SSE pieces are counted.
+        return prefix + [url, "0"], sizes.pieces if case == "sse" else None
+    if case == "models":
+        return prefix + [emu.base, str(sizes.models)], None
+    if case == "first":
+        return prefix + [emu.url("pieces=50"), str(sizes.first)], None
+    url = emu.url(f"pieces={sizes.each}")
+    return prefix + [url, str(sizes.streams), str(sizes.each)], sizes.streams * sizes.each
+
+
+CURL_TIMER = (
+    "import json, subprocess, sys, time; t = time.perf_counter(); "
+    "subprocess.run(['curl', '-sN', '-X', 'POST', '-H', 'Authorization: Bearer ml_test_bench_key', "
+    "'-H', 'Content-Type: application/json', '-d', '{\"message\":\"bench\"}', sys.argv[1] + '/chat', "
+    "'-o', '/dev/null'], check=True); print(json.dumps({'seconds': time.perf_counter() - t}))"
+)
+
+
+def import_times(sizes: Sizes) -> Dict[str, float]:
+    """Median seconds to import/require each module, in a fresh process each time."""
+    out: Dict[str, float] = {}
+    py = ENV["BENCH_PYTHON"]
+    for module in ["mixerlead", "openai", "httpx"]:
+        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        samples = []
+        for _ in range(sizes.imports):
+            done = subprocess.run([py, "-c", code], capture_output=True, text=True)
+            if done.returncode != 0:
+                break
+            samples.append(float(done.stdout))
+        if samples:
+            out[f"python import {module}"] = statistics.median(samples)
+    for module in ["mixerlead", "openai"]:
+        code = f"const t = performance.now(); require('{module}'); console.log((performance.now() - t) / 1000)"
+        samples = []
+        for _ in range(sizes.imports):
+            done = subprocess.run(["node", "-e", code], capture_output=True, text=True, cwd=ENV["BENCH_NODE_DIR"])
+            if done.returncode != 0:
+                break
+            samples.append(float(done.stdout))
+        if samples:
+            out[f"node require {module}"] = statistics.median(samples)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each; fail on any error")
+    parser.add_argument("--only", help="run only this case (sse, text, models, first, concurrent, imports)")
+    args = parser.parse_args()
+    sizes = SMOKE if args.smoke else FULL
+    emu = Emulator(ENV["BENCH_EMULATOR"])
+    medians: Dict[Tuple[str, str], Result] = {}
+    failures = 0
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+          f"python {platform.python_version()}; node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}")
+    print(f"sizes: {sizes}")
+    print(f"{'case':<11} {'implementation':<32} {'median s':>10} {'rate':>16} {'peak RSS':>9}")
+    try:
+        for case, impls in implementations(sizes).items():
+            if args.only and args.only != case:
+                continue
+            for name, prefix in impls.items():
+                command, expected = command_for(case, prefix, emu, sizes)
+                try:
+                    results = [run_with_rss(command) for _ in range(sizes.runs)]
+                except (RuntimeError, ValueError, KeyError) as e:
+                    failures += 1
+                    print(f"{case:<11} {name:<32} ERROR {e}")
+                    continue
+                result = sorted(results, key=lambda r: r.seconds)[len(results) // 2]
+                result.rss_mb = max(r.rss_mb for r in results)
+                got = result.data.get("pieces")
+                if expected is not None and got is not None and int(got) != expected:
+                    failures += 1
+                    print(f"{case:<11} {name:<32} LOST PIECES: {got} of {expected}")
+                medians[(case, name)] = result
+                print(f"{case:<11} {name:<32} {result.seconds:>10.4f} {rate(case, result, sizes):>16} "
+                      f"{result.rss_mb:>7.1f}MB")
+        imports = import_times(sizes) if not args.only or args.only == "imports" else {}
+        for name, seconds in imports.items():
+            print(f"{'imports':<11} {name:<32} {seconds:>10.4f}")
+    finally:
+        emu.stop()
+    print()
+    report_ratios(medians, imports)
+    if args.smoke:
+        print(f"bench smoke: {len(medians) + len(imports) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+def rate(case: str, r: Result, sizes: Sizes) -> str:
+    if case in ("sse", "text", "concurrent"):
+        count = r.data.get("pieces") or (sizes.pieces if case != "concurrent" else sizes.streams * sizes.each)
+        return f"{count / r.seconds:,.0f} pieces/s"
+    if case == "models":
+        return f"{sizes.models / r.seconds:,.0f} calls/s"
+    return f"{r.seconds * 1000:.2f} ms"
+
+
+def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -> None:
+    def t(case: str, name: str) -> Optional[float]:
+        r = m.get((case, name))
+        return r.seconds if r else None
+
+    def line(label: str, ours: Optional[float], theirs: Optional[float], target: float, higher_is_better: bool) -> None:
+        if ours is None or theirs is None or ours <= 0:
+            print(f"  {label:<70} n/a")
+            return
+        ratio = theirs / ours
+        ok = ratio >= target if higher_is_better else ratio >= target
+        print(f"  {label:<70} {ratio:>7.2f}x  (target >= {target}x) {'PASS' if ok else 'MISS'}")
+
+    print("ratios (peer time / our time, same run):")
+    for impl in ["python mixerlead sync", "python mixerlead async"]:
+        line(f"(a) {impl} vs httpx+httpx-sse+json", t("sse", impl), t("sse", "python httpx+httpx-sse+json"), 10, True)
+    line("(a) node mixerlead vs fetch+eventsource-parser", t("sse", "node mixerlead"),
+         t("sse", "node fetch+eventsource-parser"), 3, True)
+    line("(b) node mixerlead vs fetch+TextDecoder", t("text", "node mixerlead"), t("text", "node fetch+TextDecoder"), 1, True)
+    for case in ["sse", "text"]:
+        for impl in ["c mixerlead pull", "c mixerlead callbacks", "rust mixerlead"]:
+            line(f"({'a' if case == 'sse' else 'b'}) {impl} vs rust ceiling (within 1.2x: ratio >= 0.83)",
+                 t(case, impl), t(case, "rust ceiling (reqwest+lines)"), 1 / 1.2, True)
+    fastest_py = min(filter(None, [t("models", "python aiohttp"), t("models", "python httpx")]), default=None)
+    for impl in ["python mixerlead sync", "python mixerlead async"]:
+        line(f"(c) {impl} vs fastest Python peer", t("models", impl), fastest_py, 1.5, True)
+    line("(c) node mixerlead vs fetch", t("models", "node mixerlead"), t("models", "node fetch"), 1.5, True)
+    fastest_py_first = min(filter(None, [t("first", "python httpx+httpx-sse"), t("first", "python aiohttp")]), default=None)
+    for impl in ["python mixerlead sync", "python mixerlead async"]:
+        line(f"(d) {impl} time to first piece vs fastest Python peer", t("first", impl), fastest_py_first, 2, True)
+    line("(d) node mixerlead time to first piece vs fetch", t("first", "node mixerlead"), t("first", "node fetch"), 2, True)
+    for impl in ["python mixerlead async", "node mixerlead", "rust mixerlead"]:
+        r = m.get(("concurrent", impl))
+        if r:
+            ok = r.rss_mb < 150 and r.data.get("pieces") == r.data.get("expected")
+            print(f"  (e) {impl:<66} {int(r.data.get('pieces', 0))} pieces, {r.rss_mb:.0f} MB "
+                  f"(target: all, < 150 MB) {'PASS' if ok else 'MISS'}")
+    ours, theirs = imports.get("python import mixerlead"), imports.get("python import openai")
+    line("(f) import mixerlead vs import openai", ours, theirs, 20, True)
+    line("(f) require('mixerlead') vs require('openai')", imports.get("node require mixerlead"),
+         imports.get("node require openai"), 1, True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
