@@ -1,7 +1,7 @@
 //! Connections, routing, and the chat reply with its scripted faults.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -286,7 +286,10 @@ async fn chat(
         }
     };
     let format = scenario.format.unwrap_or(state.config.format);
+    let delay = scenario.delay.unwrap_or(state.config.token_delay);
     let pieces = match scenario.pieces {
+        // Sent from the pre-rendered cache: no need to build a million strings per request.
+        Some(_) if prerenderable(scenario, format, delay) => Vec::new(),
         Some(n) => reply::generated_pieces(n),
         None if scenario.split_utf8 => reply::multibyte_pieces(),
         None => reply::pieces_for(&message, turn, &conversation),
@@ -305,7 +308,6 @@ async fn chat(
     state.with_stats(&scenario.id, |s| s.streams_started += 1);
 
     let in_payload = (conv_in == "payload").then_some(conversation.as_str());
-    let delay = scenario.delay.unwrap_or(state.config.token_delay);
     let outcome = tokio::select! {
         result = write_reply(writer, scenario, format, &pieces, in_payload, delay) => result,
         _ = client_gone(reader) => Err(std::io::ErrorKind::ConnectionReset.into()),
@@ -359,6 +361,15 @@ async fn write_reply(
         let body = framing.json_body(&pieces.concat(), conversation_in_payload);
         return write_json_body(writer, scenario, &framing, &body).await;
     }
+    if let Some(body) = prerendered(scenario, &framing, delay) {
+        for part in body.chunks(RENDERED_CHUNK) {
+            writer.chunk(part);
+            writer.flush().await?;
+        }
+        writer.last_chunk();
+        writer.flush().await?;
+        return Ok(Ending::Completed);
+    }
     for (i, piece) in pieces.iter().enumerate() {
         if scenario.disconnect_after == Some(i) {
             writer.flush().await?;
@@ -399,6 +410,47 @@ async fn write_reply(
     writer.last_chunk();
     writer.flush().await?;
     Ok(Ending::Completed)
+}
+
+/// Bytes of one write when sending a pre-rendered body.
+const RENDERED_CHUNK: usize = 64 * 1024;
+
+type RenderKey = (Format, bool, usize);
+
+/// Generated replies (`pieces=N`) without faults or delays, framed once and reused, so that the
+/// emulator is not what limits a benchmark. The body after the preamble, up to its end marker.
+fn prerendered(scenario: &Scenario, framing: &Framing, delay: Duration) -> Option<Arc<Vec<u8>>> {
+    static CACHE: Mutex<Vec<(RenderKey, Arc<Vec<u8>>)>> = Mutex::new(Vec::new());
+    if !prerenderable(scenario, framing.format, delay) {
+        return None;
+    }
+    let count = scenario.pieces?;
+    let key = (framing.format, framing.crlf, count);
+    let mut cache = CACHE.lock().unwrap();
+    if let Some((_, body)) = cache.iter().find(|(k, _)| *k == key) {
+        return Some(body.clone());
+    }
+    let mut body = Vec::new();
+    for piece in reply::generated_pieces(count) {
+        body.extend_from_slice(framing.piece(&piece).as_bytes());
+    }
+    body.extend_from_slice(framing.end().as_bytes());
+    let body = Arc::new(body);
+    if cache.len() >= 16 {
+        cache.remove(0);
+    }
+    cache.push((key, body.clone()));
+    Some(body)
+}
+
+fn prerenderable(scenario: &Scenario, format: Format, delay: Duration) -> bool {
+    let faulty = scenario.disconnect_after.is_some()
+        || scenario.stall_after.is_some()
+        || scenario.error_after.is_some()
+        || scenario.split_utf8
+        || scenario.oversize
+        || scenario.malformed;
+    scenario.pieces.is_some() && format != Format::Json && !faulty && delay.is_zero()
 }
 
 /// The `json` format's single body, with its faults: cut or stalled halfway, or an error.

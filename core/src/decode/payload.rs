@@ -13,6 +13,10 @@ const TEXT_FIELDS: &[&str] = &["text", "delta", "content", "token", "chunk"];
 /// end marker; a JSON string is the text; anything else (not JSON, or a JSON number, boolean,
 /// array or null) is taken as text as it stands.
 pub(crate) fn interpret(data: &str, out: &mut Vec<Event>) {
+    if let Some(text) = simple_text(data) {
+        push_text(out, text.to_string());
+        return;
+    }
     if data.trim() == "[DONE]" {
         out.push(Event::Done);
         return;
@@ -22,6 +26,14 @@ pub(crate) fn interpret(data: &str, out: &mut Vec<Event>) {
         Ok(Value::String(text)) => push_text(out, text),
         _ => push_text(out, data.to_string()),
     }
+}
+
+/// The text of the most common payload, `{"text":"…"}` with no escapes, read without a JSON
+/// parser. Gives exactly what the general path would: anything else returns `None`.
+fn simple_text(data: &str) -> Option<&str> {
+    let inner = data.strip_prefix("{\"text\":\"")?.strip_suffix("\"}")?;
+    let plain = inner.bytes().all(|b| b != b'"' && b != b'\\' && b >= 0x20);
+    plain.then_some(inner)
 }
 
 fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Vec<Event>) {
@@ -116,6 +128,29 @@ mod tests {
         assert_eq!(run(r#"{"text":""}"#), vec![]);
         assert_eq!(run(r#""""#), vec![]);
         assert_eq!(run(r#"{"unrelated":1}"#), vec![]);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_parser() {
+        for data in [
+            r#"{"text":"plain é"}"#,
+            r#"{"text":""}"#,
+            r#"{"text":"q\"uote"}"#,
+            r#"{"text":"back\\slash"}"#,
+            r#"{"text":"\u00e9"}"#,
+            "{\"text\":\"raw\ttab\"}",
+            r#"{"text":"a"}extra"}"#,
+            r#"{"text":"a","conversationId":"c"}"#,
+        ] {
+            let mut fast = Vec::new();
+            interpret(data, &mut fast);
+            let mut slow = Vec::new();
+            match serde_json::from_str::<Value>(data) {
+                Ok(Value::Object(map)) => interpret_object(&map, &mut slow),
+                _ => push_text(&mut slow, data.to_string()),
+            }
+            assert_eq!(fast, slow, "{data}");
+        }
     }
 
     #[test]
