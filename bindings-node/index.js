@@ -60,8 +60,10 @@ class ChatStream {
   #native;
   #signal;
   #onAbort;
-  #batch = [];
-  #pos = 0;
+  #batch = '';
+  #lengths = null;
+  #next = 0;
+  #offset = 0;
   #done = false;
 
   constructor(nativeStream, signal) {
@@ -81,14 +83,12 @@ class ChatStream {
   /** All the text handed out so far. */
   get text() {
     const text = this.#native.text;
-    let unserved = 0;
-    for (let i = this.#pos; i < this.#batch.length; i++) unserved += this.#batch[i].length;
-    return text.slice(0, text.length - unserved);
+    return text.slice(0, text.length - (this.#batch.length - this.#offset));
   }
 
   /** The next piece (async iterator protocol). */
   async next() {
-    if (this.#pos < this.#batch.length) return { value: this.#batch[this.#pos++], done: false };
+    if (this.#lengths !== null && this.#next < this.#lengths.length) return { value: this.#take(), done: false };
     while (!this.#done) {
       const batch = await call(this.#native.nextBatch()).catch((error) => {
         this.#finish();
@@ -99,13 +99,23 @@ class ChatStream {
         if (this.#signal && this.#signal.aborted) throw new AbortError();
         break;
       }
-      if (batch.length > 0) {
-        this.#batch = batch;
-        this.#pos = 1;
-        return { value: batch[0], done: false };
+      if (batch.lengths.length > 0) {
+        this.#batch = batch.text;
+        this.#lengths = batch.lengths;
+        this.#next = 0;
+        this.#offset = 0;
+        return { value: this.#take(), done: false };
       }
     }
     return { value: undefined, done: true };
+  }
+
+  /** The next piece of the current batch. */
+  #take() {
+    const end = this.#offset + this.#lengths[this.#next++];
+    const piece = this.#batch.slice(this.#offset, end);
+    this.#offset = end;
+    return piece;
   }
 
   /** Called by `break` in `for await`: aborts the request. */
@@ -120,8 +130,14 @@ class ChatStream {
 
   /** Consumes the rest of the stream and returns the whole reply. */
   async read() {
-    while (!(await this.next()).done) this.#pos = this.#batch.length;
+    while (!(await this.next()).done) this.#skipBatch();
     return this.#native.text;
+  }
+
+  /** Counts the rest of the current batch as handed out. */
+  #skipBatch() {
+    if (this.#lengths !== null) this.#next = this.#lengths.length;
+    this.#offset = this.#batch.length;
   }
 
   /** Aborts the request (the server sees the connection close); iteration then ends. */
@@ -132,8 +148,10 @@ class ChatStream {
 
   #finish() {
     this.#done = true;
-    this.#batch = [];
-    this.#pos = 0;
+    this.#batch = '';
+    this.#lengths = null;
+    this.#next = 0;
+    this.#offset = 0;
     if (this.#signal && this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
   }
 

@@ -219,6 +219,21 @@ impl NativeClient {
     }
 }
 
+/// A batch of pieces as one string and the UTF-16 length of each piece: two values cross into
+/// JS per batch instead of one string per piece.
+#[napi(object)]
+pub struct NativeBatch {
+    pub text: String,
+    pub lengths: Uint32Array,
+}
+
+impl NativeBatch {
+    fn join(pieces: Vec<String>) -> NativeBatch {
+        let lengths: Vec<u32> = pieces.iter().map(|p| p.encode_utf16().count() as u32).collect();
+        NativeBatch { text: pieces.concat(), lengths: Uint32Array::new(lengths) }
+    }
+}
+
 /// A streamed reply: the JS layer pulls batches and serves pieces from them.
 #[napi]
 pub struct NativeStream {
@@ -227,11 +242,11 @@ pub struct NativeStream {
 
 #[napi]
 impl NativeStream {
-    /// A promise of the next batch of pieces, `null` at the end (or once cancelled).
+    /// A promise of the next batch, `null` at the end (or once cancelled).
     #[napi]
     pub fn next_batch<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let shared = self.shared.clone();
-        promise(env, InvalidAs::Type, async move { shared.next_batch().await })
+        promise(env, InvalidAs::Type, async move { Ok(shared.next_batch().await?.map(NativeBatch::join)) })
     }
 
     /// Aborts the request; a pending `nextBatch` resolves with `null`.

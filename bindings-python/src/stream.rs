@@ -85,26 +85,11 @@ impl ChatStream {
         }
     }
 
-    /// The next local piece, or `None` when a fetch is needed (`_afetch`) or the end came.
-    fn _pop(&self) -> Option<String> {
-        self.pop_local()
-    }
-
-    /// Whether the stream has ended (after the local pieces).
-    #[getter]
-    fn _done(&self) -> bool {
-        self.local().done
-    }
-
-    /// An asyncio future of the next batch (`None` at the end), for `_store`.
+    /// An asyncio future of the next batch (`None` at the end), for `AsyncChatStream`, which
+    /// keeps the batch itself (this object's own buffer is the sync iterator's).
     fn _afetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
         into_asyncio(py, async move { shared.next_batch().await })
-    }
-
-    /// Stores a batch `_afetch` returned; `False` when the stream has ended.
-    fn _store(&self, batch: Option<Vec<String>>) -> bool {
-        self.store(batch)
     }
 
     /// Consumes the rest and returns the whole reply.

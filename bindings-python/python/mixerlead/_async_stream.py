@@ -7,7 +7,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Optional, Type
+    from typing import List, Optional, Type
 
     from ._native import ChatStream
 
@@ -19,30 +19,39 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "_batch", "_pos", "_done")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
+        self._batch: List[str] = []
+        self._pos = 0
+        self._done = False
 
     def __aiter__(self) -> "AsyncChatStream":
         return self
 
     async def __anext__(self) -> str:
-        native = self._native
-        piece = native._pop()
-        if piece is not None:
-            return piece
+        # Pieces are served from the current batch: one crossing into the runtime per batch.
+        pos = self._pos
+        batch = self._batch
+        if pos < len(batch):
+            self._pos = pos + 1
+            return batch[pos]
         try:
-            while not native._done:
-                if not native._store(await native._afetch()):
+            while not self._done:
+                fetched = await self._native._afetch()
+                if fetched is None:
+                    self._done = True
                     break
-                piece = native._pop()
-                if piece is not None:
-                    return piece
+                if fetched:
+                    self._batch = fetched
+                    self._pos = 1
+                    return fetched[0]
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
-            native.close()
+            self._done = True
+            self._native.close()
             raise
         raise StopAsyncIteration
 
@@ -54,12 +63,14 @@ class AsyncChatStream:
     @property
     def text(self) -> str:
         """All the text handed out so far."""
-        return self._native.text
+        text = self._native.text
+        unserved = sum(map(len, self._batch[self._pos :]))
+        return text[: len(text) - unserved]
 
     async def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply."""
         async for _ in self:
-            pass
+            self._pos = len(self._batch)
         return self._native.text
 
     async def aclose(self) -> None:
