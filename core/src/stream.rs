@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -18,6 +19,9 @@ use crate::log;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
+/// Most pieces one batch hands to a binding.
+const MAX_BATCH: usize = 256;
+
 /// What can be read about a stream from any thread while another one waits on it: the
 /// conversation id and the text handed out so far. Cheap to clone.
 #[derive(Clone, Default)]
@@ -28,7 +32,11 @@ pub struct StreamInfo {
 #[derive(Default)]
 struct Shared {
     conversation_id: OnceLock<String>,
+    /// All text decoded so far, appended once per network read (not per piece).
     text: Mutex<String>,
+    /// Bytes at the end of `text` decoded but not yet handed out. Raised under the `text` lock,
+    /// lowered without it as pieces go out, so `text()` always ends at a piece boundary.
+    undelivered: AtomicUsize,
 }
 
 impl StreamInfo {
@@ -39,11 +47,28 @@ impl StreamInfo {
 
     /// All the text handed to the caller so far.
     pub fn text(&self) -> String {
-        self.lock_text().clone()
+        let text = self.lock_text();
+        let undelivered = self.shared.undelivered.load(Ordering::Acquire);
+        text[..text.len() - undelivered].to_string()
     }
 
     fn lock_text(&self) -> std::sync::MutexGuard<'_, String> {
         self.shared.text.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records decoded pieces: their text joins `text`, not yet delivered.
+    fn decoded<'a>(&self, pieces: impl Iterator<Item = &'a String>) {
+        let mut text = self.lock_text();
+        let before = text.len();
+        for piece in pieces {
+            text.push_str(piece);
+        }
+        self.shared.undelivered.fetch_add(text.len() - before, Ordering::AcqRel);
+    }
+
+    /// Records `bytes` of decoded text as handed out.
+    fn delivered(&self, bytes: usize) {
+        self.shared.undelivered.fetch_sub(bytes, Ordering::AcqRel);
     }
 
     fn set_conversation_id(&self, id: String) {
@@ -138,19 +163,22 @@ impl ChatStream {
         if self.ready.is_empty() {
             return Poll::Ready(self.take_failure().map(Err));
         }
-        // Take whatever else the network already has, without waiting for more.
-        while self.failure.is_none() && !self.finished && self.poll_body_once(cx).is_ready() {}
-        let batch: Vec<String> = self.ready.drain(..).collect();
-        let mut text = self.info.lock_text();
-        for piece in &batch {
-            text.push_str(piece);
-        }
+        // Take whatever else the network already has, without waiting for more, up to a bound
+        // that keeps memory flat when many streams run at once.
+        while self.ready.len() < MAX_BATCH
+            && self.failure.is_none()
+            && !self.finished
+            && self.poll_body_once(cx).is_ready()
+        {}
+        let batch: Vec<String> = self.ready.drain(..self.ready.len().min(MAX_BATCH)).collect();
+        self.info.delivered(batch.iter().map(String::len).sum());
         Poll::Ready(Some(Ok(batch)))
     }
 
     /// Aborts the request now, as dropping the stream would; later polls end the stream.
     pub fn abort(&mut self) {
         self.body = None;
+        self.info.delivered(self.ready.iter().map(String::len).sum());
         self.ready.clear();
         self.finished = true;
     }
@@ -210,6 +238,7 @@ impl ChatStream {
     }
 
     fn take_events(&mut self) {
+        let first_new = self.ready.len();
         for event in self.events.drain(..) {
             match event {
                 Event::Text(piece) => self.ready.push_back(piece),
@@ -227,6 +256,9 @@ impl ChatStream {
             }
         }
         self.events.clear();
+        if self.ready.len() > first_new {
+            self.info.decoded(self.ready.range(first_new..));
+        }
     }
 
     fn fail(&mut self, error: Error) {
@@ -253,7 +285,7 @@ impl Stream for ChatStream {
         }
         match this.ready.pop_front() {
             Some(piece) => {
-                this.info.lock_text().push_str(&piece);
+                this.info.delivered(piece.len());
                 Poll::Ready(Some(Ok(piece)))
             }
             None => Poll::Ready(this.take_failure().map(Err)),

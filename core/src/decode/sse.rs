@@ -99,7 +99,10 @@ impl SseDecoder {
                 self.data.push_str(&String::from_utf8_lossy(value));
                 self.data.push('\n');
             }
-            b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&String::from_utf8_lossy(value));
+            }
             // `id:` and `retry:` only matter for reconnecting, which a chat reply never does.
             _ => {}
         }
@@ -107,17 +110,19 @@ impl SseDecoder {
     }
 
     fn dispatch(&mut self, out: &mut Vec<Event>) {
-        let event_type = std::mem::take(&mut self.event_type);
+        let is_error = self.event_type == "error";
+        self.event_type.clear();
         if self.data.is_empty() {
             return;
         }
-        self.data.pop();
-        let data = std::mem::take(&mut self.data);
-        if event_type == "error" {
-            out.push(Event::Error(error_event_message(&data)));
+        // The data buffer is reused from event to event: no allocation per event.
+        let data = &self.data[..self.data.len() - 1];
+        if is_error {
+            out.push(Event::Error(error_event_message(data)));
         } else {
-            payload::interpret(&data, out);
+            payload::interpret(data, out);
         }
+        self.data.clear();
         if out.last().is_some_and(Event::ends_stream) {
             self.done = true;
         }
