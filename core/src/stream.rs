@@ -20,7 +20,7 @@ use crate::log;
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// Most pieces one batch hands to a binding.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 8192;
 
 /// What can be read about a stream from any thread while another one waits on it: the
 /// conversation id and the text handed out so far. Cheap to clone.

@@ -96,7 +96,7 @@ impl SseDecoder {
                 if self.data.len() + value.len() > MAX_EVENT_BYTES {
                     return Err(too_large("SSE event"));
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
+                push_lossy(&mut self.data, value);
                 self.data.push('\n');
             }
             b"event" => {
@@ -126,6 +126,15 @@ impl SseDecoder {
         if out.last().is_some_and(Event::ends_stream) {
             self.done = true;
         }
+    }
+}
+
+/// Appends `bytes` as UTF-8, invalid sequences as U+FFFD (the validation is the fast one when,
+/// as nearly always, the bytes are valid).
+fn push_lossy(text: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => text.push_str(valid),
+        Err(_) => text.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
