@@ -219,3 +219,24 @@ async fn invalid_arguments_fail_before_the_network() {
     let mut stream = client.chat(ChatRequest::new("fine")).await.unwrap();
     assert!(stream.next().await.is_some());
 }
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_five_and_never_carry_the_key_elsewhere() {
+    let emu = emulator().await;
+    let text = chat_text(&client(&emu.scenario_url("id=r3;redirect=3")), "x").await.unwrap();
+    assert!(text.contains("You said"), "a 307 keeps the POST and its body");
+    let stats = emu.stats("r3");
+    assert_eq!(stats.requests, 4);
+    assert!(stats.last_authorized, "same origin keeps Authorization");
+
+    let err = client(&emu.scenario_url("id=r6;redirect=6")).list_models().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    assert_eq!(emu.stats("r6").requests, 6, "the sixth redirect is not followed");
+
+    // 127.0.0.1 -> localhost is another origin: the key must not follow.
+    let err = client(&emu.scenario_url("id=rx;redirect=1;redirect_host=localhost")).list_models().await.unwrap_err();
+    assert_eq!(err.status_code(), Some(401), "{err}");
+    let stats = emu.stats("rx");
+    assert_eq!(stats.requests, 2);
+    assert!(!stats.last_authorized, "Authorization was sent to another origin");
+}

@@ -139,6 +139,8 @@ pub struct Stats {
     pub last_path: String,
     /// Body of the last request.
     pub last_body: String,
+    /// Whether the last request carried an `Authorization` header (its value is never kept).
+    pub last_authorized: bool,
 }
 
 impl Stats {
@@ -153,6 +155,7 @@ impl Stats {
             "last_headers": self.last_headers,
             "last_path": self.last_path,
             "last_body": self.last_body,
+            "last_authorized": self.last_authorized,
         })
     }
 }

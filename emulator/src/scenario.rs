@@ -49,6 +49,11 @@ pub struct Scenario {
     pub crlf: bool,
     /// Per-key limit of requests a second for this request's key.
     pub rate_limit: Option<u32>,
+    /// Answer `307` to the same path this many times before serving it.
+    pub redirect: Option<u32>,
+    /// The host the redirects point to (default: the request's own `Host`), e.g. `localhost` to
+    /// leave the origin `127.0.0.1`.
+    pub redirect_host: Option<String>,
 }
 
 impl Scenario {
@@ -83,6 +88,8 @@ impl Scenario {
                 "conv_in" => s.conv_in = Some(value.clone()),
                 "crlf" => s.crlf = flag()?,
                 "rate_limit" => s.rate_limit = Some(num()? as u32),
+                "redirect" => s.redirect = Some(num()? as u32),
+                "redirect_host" => s.redirect_host = Some(value.clone()),
                 other => return Err(format!("unknown scenario key {other:?}")),
             }
         }

@@ -120,6 +120,18 @@ async fn handle(
     if scenario.drop && faulty {
         return Ok(false);
     }
+    if let Some(remaining) = scenario.redirect.filter(|n| *n > 0) {
+        let script = script.unwrap_or("");
+        let next = script.replace(&format!("redirect={remaining}"), &format!("redirect={}", remaining - 1));
+        let host = request.header("host").unwrap_or("127.0.0.1");
+        let host = match &scenario.redirect_host {
+            Some(other) => format!("{other}:{}", host.rsplit(':').next().unwrap_or("80")),
+            None => host.to_string(),
+        };
+        headers.push(("location", format!("http://{host}/s/{next}/api{path}")));
+        writer.respond(307, &headers, error_json("moved").as_bytes()).await?;
+        return Ok(true);
+    }
     if let Some(delay) = scenario.header_delay.filter(|_| faulty) {
         tokio::time::sleep(delay).await;
     }
@@ -166,6 +178,7 @@ fn record_request(state: &State, id: &str, request: &Request) -> u64 {
         stats.last_path = request.target.clone();
         stats.last_body = String::from_utf8_lossy(&request.body).into_owned();
         stats.last_headers = request.headers.iter().filter(|(n, _)| n != "authorization").cloned().collect();
+        stats.last_authorized = request.header("authorization").is_some();
         stats.requests - 1
     })
 }
