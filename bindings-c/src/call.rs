@@ -11,7 +11,7 @@ use mixerlead::{Error, ErrorKind};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
-use crate::strings::{nul_terminated, null};
+use crate::strings::{cleared, live, nul_terminated, null};
 
 /// Called with each piece (UTF-8, NUL-terminated; `len` bytes without the NUL) on a runtime
 /// thread. Return 0 to go on, non-zero to cancel the call.
@@ -78,23 +78,13 @@ pub unsafe extern "C" fn ml_chat_start(
     out: *mut *mut ml_call,
 ) -> ml_status {
     guard(|| {
-        if out.is_null() {
-            return null("out");
-        }
-        // SAFETY: checked non-NULL.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: NULL or a live client.
-        let Some(client) = (unsafe { client.as_ref() }) else {
-            return null("client");
-        };
+        // SAFETY: as documented.
+        let (out, client) = unsafe { (cleared(out)?, live(client, "client")?) };
         if on_text.is_none() || on_done.is_none() {
-            return null(if on_text.is_none() { "on_text" } else { "on_done" });
+            return Err(null(if on_text.is_none() { "on_text" } else { "on_done" }));
         }
         // SAFETY: as documented.
-        let request = match unsafe { chat_request(request) } {
-            Ok(r) => r,
-            Err(status) => return status,
-        };
+        let request = unsafe { chat_request(request)? };
         let state = Arc::new(CallState {
             cancellation: Cancellation::new(),
             done: Mutex::new(false),
@@ -128,9 +118,8 @@ pub unsafe extern "C" fn ml_chat_start(
             };
             finish(&task_state, &callbacks, outcome);
         });
-        // SAFETY: checked non-NULL.
-        unsafe { *out = Box::into_raw(Box::new(ml_call { state })) };
-        ml_status::ML_OK
+        *out = Box::into_raw(Box::new(ml_call { state }));
+        Ok(ml_status::ML_OK)
     })
 }
 

@@ -2,10 +2,10 @@
 
 use std::ffi::{c_char, c_int, CString};
 
-use mixerlead::{ChatRequest, Client};
+use mixerlead::{ChatRequest, Client, ClientOptions};
 
 use crate::status::{fail, guard, ml_status};
-use crate::strings::{null, optional};
+use crate::strings::{cleared, live, null, optional};
 
 /// Options of ml_client_new. Call ml_client_options_init first: it sets every field to
 /// "default" (NULL strings: environment or default; numbers <= 0 / < 0: default).
@@ -84,42 +84,26 @@ fn seconds(value: f64) -> Option<f64> {
 /// # Safety
 /// `options` is NULL or valid options with NULL or NUL-terminated strings.
 unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::ClientBuilder, ml_status> {
-    let mut b = Client::builder().surface("c");
+    let builder = Client::builder().surface("c");
     // SAFETY: as documented for ml_client_new.
     let Some(o) = (unsafe { options.as_ref() }) else {
-        return Ok(b);
+        return Ok(builder);
     };
     // SAFETY: the string fields are NULL or NUL-terminated.
-    unsafe {
-        if let Some(v) = optional(o.api_key, "api_key")? {
-            b = b.api_key(v);
-        }
-        if let Some(v) = optional(o.base_url, "base_url")? {
-            b = b.base_url(v);
-        }
-        if let Some(v) = optional(o.project_id, "project_id")? {
-            b = b.project_id(v);
-        }
-    }
-    if let Some(v) = seconds(o.timeout) {
-        b = b.timeout_secs(v);
-    }
-    if let Some(v) = seconds(o.connect_timeout) {
-        b = b.connect_timeout_secs(v);
-    }
-    if let Some(v) = seconds(o.read_timeout) {
-        b = b.read_timeout_secs(v);
-    }
-    if let Some(v) = seconds(o.max_retry_wait) {
-        b = b.max_retry_wait_secs(v);
-    }
-    if o.max_retries >= 0 {
-        b = b.max_retries(o.max_retries.into());
-    }
-    if o.allow_insecure_http {
-        b = b.allow_insecure_http(true);
-    }
-    Ok(b)
+    let (api_key, base_url, project_id) = unsafe {
+        (optional(o.api_key, "api_key")?, optional(o.base_url, "base_url")?, optional(o.project_id, "project_id")?)
+    };
+    Ok(builder.options(ClientOptions {
+        api_key,
+        base_url,
+        project_id,
+        timeout: seconds(o.timeout),
+        connect_timeout: seconds(o.connect_timeout),
+        read_timeout: seconds(o.read_timeout),
+        max_retries: (o.max_retries >= 0).then_some(o.max_retries.into()),
+        max_retry_wait: seconds(o.max_retry_wait),
+        allow_insecure_http: o.allow_insecure_http.then_some(true),
+    }))
 }
 
 /// Creates a client from `options` (NULL: all defaults, from the environment). On success
@@ -127,24 +111,11 @@ unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::Client
 #[no_mangle]
 pub unsafe extern "C" fn ml_client_new(options: *const ml_client_options, out: *mut *mut ml_client) -> ml_status {
     guard(|| {
-        if out.is_null() {
-            return null("out");
-        }
-        // SAFETY: checked non-NULL; the caller owns the pointee.
-        unsafe { *out = std::ptr::null_mut() };
         // SAFETY: as documented.
-        let built = match unsafe { builder(options) } {
-            Ok(b) => b.build(),
-            Err(status) => return status,
-        };
-        match built {
-            Ok(inner) => {
-                // SAFETY: checked non-NULL.
-                unsafe { *out = Box::into_raw(Box::new(ml_client { inner })) };
-                ml_status::ML_OK
-            }
-            Err(e) => fail(&e),
-        }
+        let (out, builder) = unsafe { (cleared(out)?, builder(options)?) };
+        let inner = builder.build().map_err(|e| fail(&e))?;
+        *out = Box::into_raw(Box::new(ml_client { inner }));
+        Ok(ml_status::ML_OK)
     })
 }
 
@@ -173,43 +144,24 @@ pub(crate) unsafe fn chat_request(request: *const ml_chat_request) -> Result<Cha
     let Some(message) = message else {
         return Err(null("request->message"));
     };
-    let mut request = ChatRequest::new(message);
-    if let Some(model) = model {
-        request = request.model(model);
-    }
-    if let Some(id) = conversation {
-        request = request.conversation_id(id);
-    }
-    Ok(request)
+    Ok(ChatRequest::from_parts(message, model, conversation))
 }
 
 /// Lists the models; on success `*out` holds the list (free it with ml_model_list_free).
 #[no_mangle]
 pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut ml_model_list) -> ml_status {
     guard(|| {
-        if out.is_null() {
-            return null("out");
+        // SAFETY: as documented.
+        let (out, client) = unsafe { (cleared(out)?, live(client, "client")?) };
+        let models = mixerlead::runtime::block_on(client.inner.list_models()).map_err(|e| fail(&e))?;
+        let mut list = ml_model_list { models: Vec::new(), paid: Vec::new() };
+        for m in models {
+            let c = |s: String| CString::new(s.replace('\0', "")).unwrap_or_default();
+            list.paid.push(m.requires_paid);
+            list.models.push([c(m.id), c(m.name), c(m.task)]);
         }
-        // SAFETY: checked non-NULL.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: NULL or a live client.
-        let Some(client) = (unsafe { client.as_ref() }) else {
-            return null("client");
-        };
-        match mixerlead::runtime::block_on(client.inner.list_models()) {
-            Ok(models) => {
-                let mut list = ml_model_list { models: Vec::new(), paid: Vec::new() };
-                for m in models {
-                    let c = |s: String| CString::new(s.replace('\0', "")).unwrap_or_default();
-                    list.paid.push(m.requires_paid);
-                    list.models.push([c(m.id), c(m.name), c(m.task)]);
-                }
-                // SAFETY: checked non-NULL.
-                unsafe { *out = Box::into_raw(Box::new(list)) };
-                ml_status::ML_OK
-            }
-            Err(e) => fail(&e),
-        }
+        *out = Box::into_raw(Box::new(list));
+        Ok(ml_status::ML_OK)
     })
 }
 

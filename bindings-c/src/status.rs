@@ -80,10 +80,11 @@ fn record(message: &str, status_code: c_int, retry_after: f64) {
     LAST_ERROR.with(|last| *last.borrow_mut() = LastError { message, status_code, retry_after });
 }
 
-/// Runs an entry point; a panic becomes `ML_ERR_INTERNAL` instead of crossing into C.
-pub(crate) fn guard(body: impl FnOnce() -> ml_status) -> ml_status {
+/// Runs an entry point (an early failure is its `Err`); a panic becomes `ML_ERR_INTERNAL`
+/// instead of crossing into C.
+pub(crate) fn guard(body: impl FnOnce() -> Result<ml_status, ml_status>) -> ml_status {
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(status) => status,
+        Ok(Ok(status) | Err(status)) => status,
         Err(_) => fail_with(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library"),
     }
 }

@@ -9,7 +9,7 @@ use mixerlead::ChatStream;
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
-use crate::strings::{nul_terminated, null};
+use crate::strings::{cleared, live, nul_terminated, null};
 
 /// A streamed reply being read with ml_stream_next.
 #[allow(non_camel_case_types)]
@@ -32,35 +32,18 @@ pub unsafe extern "C" fn ml_chat_stream(
     out: *mut *mut ml_stream,
 ) -> ml_status {
     guard(|| {
-        if out.is_null() {
-            return null("out");
-        }
-        // SAFETY: checked non-NULL.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: NULL or a live client.
-        let Some(client) = (unsafe { client.as_ref() }) else {
-            return null("client");
-        };
         // SAFETY: as documented.
-        let request = match unsafe { chat_request(request) } {
-            Ok(r) => r,
-            Err(status) => return status,
+        let (out, client, request) = unsafe { (cleared(out)?, live(client, "client")?, chat_request(request)?) };
+        let stream = block_on(client.inner.chat(request)).map_err(|e| fail(&e))?;
+        let stream = ml_stream {
+            stream,
+            pieces: VecDeque::new(),
+            current: Vec::new(),
+            conversation_id: OnceLock::new(),
+            ended: false,
         };
-        match block_on(client.inner.chat(request)) {
-            Ok(stream) => {
-                let stream = ml_stream {
-                    stream,
-                    pieces: VecDeque::new(),
-                    current: Vec::new(),
-                    conversation_id: OnceLock::new(),
-                    ended: false,
-                };
-                // SAFETY: checked non-NULL.
-                unsafe { *out = Box::into_raw(Box::new(stream)) };
-                ml_status::ML_OK
-            }
-            Err(e) => fail(&e),
-        }
+        *out = Box::into_raw(Box::new(stream));
+        Ok(ml_status::ML_OK)
     })
 }
 
@@ -75,7 +58,7 @@ pub unsafe extern "C" fn ml_stream_next(
 ) -> ml_status {
     guard(|| {
         if text.is_null() || len.is_null() {
-            return null(if text.is_null() { "text" } else { "len" });
+            return Err(null(if text.is_null() { "text" } else { "len" }));
         }
         // SAFETY: checked non-NULL.
         unsafe {
@@ -83,18 +66,16 @@ pub unsafe extern "C" fn ml_stream_next(
             *len = 0;
         }
         // SAFETY: NULL or a live stream, used by one thread at a time.
-        let Some(s) = (unsafe { stream.as_mut() }) else {
-            return null("stream");
-        };
+        let s = unsafe { stream.as_mut() }.ok_or_else(|| null("stream"))?;
         while s.pieces.is_empty() {
             if s.ended {
-                return ml_status::ML_DONE;
+                return Ok(ml_status::ML_DONE);
             }
             match block_on(s.stream.next_batch()) {
                 Some(Ok(batch)) => s.pieces.extend(batch),
                 Some(Err(e)) => {
                     s.ended = true;
-                    return fail(&e);
+                    return Err(fail(&e));
                 }
                 None => s.ended = true,
             }
@@ -106,7 +87,7 @@ pub unsafe extern "C" fn ml_stream_next(
             *text = s.current.as_ptr().cast();
             *len = piece.len();
         }
-        ml_status::ML_OK
+        Ok(ml_status::ML_OK)
     })
 }
 

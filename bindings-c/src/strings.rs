@@ -33,3 +33,23 @@ pub(crate) fn nul_terminated(text: &str, buffer: &mut Vec<u8>) {
 pub(crate) fn null(name: &str) -> ml_status {
     fail_with(ErrorKind::InvalidArgument, &format!("{name} must not be NULL"))
 }
+
+/// Checks an out-pointer and sets `*out` to NULL until there is a result to store.
+///
+/// # Safety
+/// `out` is NULL or valid for writes.
+pub(crate) unsafe fn cleared<'a, T>(out: *mut *mut T) -> Result<&'a mut *mut T, ml_status> {
+    // SAFETY: NULL or valid for writes, as documented.
+    let out = unsafe { out.as_mut() }.ok_or_else(|| null("out"))?;
+    *out = std::ptr::null_mut();
+    Ok(out)
+}
+
+/// A handle the caller passed in, or the invalid-argument failure naming it.
+///
+/// # Safety
+/// `handle` is NULL or points to a live object.
+pub(crate) unsafe fn live<'a, T>(handle: *const T, name: &str) -> Result<&'a T, ml_status> {
+    // SAFETY: as documented.
+    unsafe { handle.as_ref() }.ok_or_else(|| null(name))
+}

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use mixerlead::bridge::{Cancellation, SharedStream};
-use mixerlead::{ChatRequest, Client, Error, ErrorBody, ErrorKind};
+use mixerlead::{ChatRequest, Client, ClientOptions, Error, ErrorBody, ErrorKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -121,17 +121,6 @@ pub struct NativeClient {
     inner: Client,
 }
 
-fn chat_request(message: String, model: Option<String>, conversation_id: Option<String>) -> ChatRequest {
-    let mut request = ChatRequest::new(message);
-    if let Some(model) = model {
-        request = request.model(model);
-    }
-    if let Some(id) = conversation_id {
-        request = request.conversation_id(id);
-    }
-    request
-}
-
 /// Runs `work` until done or cancelled (then a `Cancelled` error).
 async fn cancellable<T>(
     cancel: Option<Cancellation>,
@@ -150,34 +139,19 @@ async fn cancellable<T>(
 impl NativeClient {
     #[napi(constructor)]
     pub fn new(options: NativeOptions) -> Result<Self> {
-        let mut b = Client::builder().surface("node");
-        if let Some(v) = options.api_key {
-            b = b.api_key(v);
-        }
-        if let Some(v) = options.base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = options.project_id {
-            b = b.project_id(v);
-        }
-        if let Some(v) = options.timeout {
-            b = b.timeout_secs(v);
-        }
-        if let Some(v) = options.connect_timeout {
-            b = b.connect_timeout_secs(v);
-        }
-        if let Some(v) = options.read_timeout {
-            b = b.read_timeout_secs(v);
-        }
-        if let Some(v) = options.max_retries {
-            b = b.max_retries(v);
-        }
-        if let Some(v) = options.max_retry_wait {
-            b = b.max_retry_wait_secs(v);
-        }
-        if let Some(v) = options.allow_insecure_http {
-            b = b.allow_insecure_http(v);
-        }
+        let o = options;
+        let options = ClientOptions {
+            api_key: o.api_key,
+            base_url: o.base_url,
+            project_id: o.project_id,
+            timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
+            read_timeout: o.read_timeout,
+            max_retries: o.max_retries,
+            max_retry_wait: o.max_retry_wait,
+            allow_insecure_http: o.allow_insecure_http,
+        };
+        let b = Client::builder().surface("node").options(options);
         b.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
     }
 
@@ -210,7 +184,7 @@ impl NativeClient {
         cancel: Option<&NativeCancel>,
     ) -> Result<Object<'env>> {
         let client = self.inner.clone();
-        let request = chat_request(message, model, conversation_id);
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         let cancel = cancel.map(|c| c.inner.clone());
         promise(env, InvalidAs::Type, async move {
             let stream = cancellable(cancel, client.chat(request)).await?;

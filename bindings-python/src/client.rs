@@ -1,6 +1,6 @@
 //! `NativeClient`: the core client with Python argument conversion.
 
-use mixerlead::{ChatRequest, Client};
+use mixerlead::{ChatRequest, Client, ClientOptions};
 use pyo3::prelude::*;
 
 use crate::errors::to_py_err;
@@ -13,17 +13,6 @@ type ModelRow = (String, String, String, bool);
 #[pyclass(frozen, module = "mixerlead._native")]
 pub struct NativeClient {
     inner: Client,
-}
-
-fn request(message: String, model: Option<String>, conversation_id: Option<String>) -> ChatRequest {
-    let mut request = ChatRequest::new(message);
-    if let Some(model) = model {
-        request = request.model(model);
-    }
-    if let Some(id) = conversation_id {
-        request = request.conversation_id(id);
-    }
-    request
 }
 
 fn rows(models: Vec<mixerlead::Model>) -> Vec<ModelRow> {
@@ -48,34 +37,18 @@ impl NativeClient {
         max_retry_wait: Option<f64>,
         allow_insecure_http: Option<bool>,
     ) -> PyResult<Self> {
-        let mut b = Client::builder().surface("python");
-        if let Some(v) = api_key {
-            b = b.api_key(v);
-        }
-        if let Some(v) = base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = project_id {
-            b = b.project_id(v);
-        }
-        if let Some(v) = timeout {
-            b = b.timeout_secs(v);
-        }
-        if let Some(v) = connect_timeout {
-            b = b.connect_timeout_secs(v);
-        }
-        if let Some(v) = read_timeout {
-            b = b.read_timeout_secs(v);
-        }
-        if let Some(v) = max_retries {
-            b = b.max_retries(v);
-        }
-        if let Some(v) = max_retry_wait {
-            b = b.max_retry_wait_secs(v);
-        }
-        if let Some(v) = allow_insecure_http {
-            b = b.allow_insecure_http(v);
-        }
+        let options = ClientOptions {
+            api_key,
+            base_url,
+            project_id,
+            timeout,
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            max_retry_wait,
+            allow_insecure_http,
+        };
+        let b = Client::builder().surface("python").options(options);
         b.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
     }
 
@@ -108,7 +81,7 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> PyResult<ChatStream> {
         let client = self.inner.clone();
-        let request = request(message, model, conversation_id);
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         wait(py, async move { client.chat(request).await }).map(ChatStream::new)
     }
 
@@ -121,7 +94,7 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        let request = request(message, model, conversation_id);
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         into_asyncio(py, async move { client.chat(request).await.map(ChatStream::new) })
     }
 
@@ -135,7 +108,7 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> PyResult<(String, Option<String>)> {
         let client = self.inner.clone();
-        let request = request(message, model, conversation_id);
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         wait(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
     }
 
@@ -148,7 +121,7 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        let request = request(message, model, conversation_id);
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         into_asyncio(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
     }
 }

@@ -56,6 +56,12 @@ impl ChatRequest {
         ChatRequest { message: message.into(), model: None, conversation_id: None }
     }
 
+    /// A message with optional model and conversation (`None`: Auto / a new conversation), as
+    /// the bindings receive them.
+    pub fn from_parts(message: impl Into<String>, model: Option<String>, conversation_id: Option<String>) -> Self {
+        ChatRequest { message: message.into(), model, conversation_id }
+    }
+
     /// The model to use (see [`Client::list_models`]); omit for Auto.
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());

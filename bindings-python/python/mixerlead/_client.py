@@ -15,34 +15,32 @@ if TYPE_CHECKING:
     from typing import List, Optional, Type
 
 
-def _native_client(
-    api_key: Optional[str],
-    base_url: Optional[str],
-    project_id: Optional[str],
-    timeout: float,
-    connect_timeout: float,
-    read_timeout: float,
-    max_retries: Optional[int],
-    max_retry_wait: float,
-    allow_insecure_http: Optional[bool],
-) -> _native.NativeClient:
-    return _native.NativeClient(
-        api_key,
-        base_url,
-        project_id,
-        timeout,
-        connect_timeout,
-        read_timeout,
-        max_retries,
-        max_retry_wait,
-        allow_insecure_http,
-    )
-
-
 class _Base:
     __slots__ = ("_native_client",)
 
     _native_client: Optional[_native.NativeClient]
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        project_id: Optional[str] = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        max_retries: Optional[int] = None,
+        max_retry_wait: float = 60.0,
+        allow_insecure_http: Optional[bool] = None,
+    ) -> None:
+        self._native_client = _native.NativeClient(
+            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
+            max_retries, max_retry_wait, allow_insecure_http,
+        )  # fmt: skip
+        self._add_resources()
+
+    def _add_resources(self) -> None:
+        raise NotImplementedError
 
     @property
     def _live(self) -> _native.NativeClient:
@@ -110,23 +108,7 @@ class Client(_Base):
     chat: Chat
     """``client.chat.stream(...)`` and ``client.chat.send(...)``."""
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        base_url: Optional[str] = None,
-        project_id: Optional[str] = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 120.0,
-        max_retries: Optional[int] = None,
-        max_retry_wait: float = 60.0,
-        allow_insecure_http: Optional[bool] = None,
-    ) -> None:
-        self._native_client = _native_client(
-            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
-            max_retries, max_retry_wait, allow_insecure_http,
-        )  # fmt: skip
+    def _add_resources(self) -> None:
         self.models = Models(self)
         self.chat = Chat(self)
 
@@ -197,23 +179,7 @@ class AsyncClient(_Base):
     chat: AsyncChat
     """``await aclient.chat.stream(...)`` and ``await aclient.chat.send(...)``."""
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        base_url: Optional[str] = None,
-        project_id: Optional[str] = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 120.0,
-        max_retries: Optional[int] = None,
-        max_retry_wait: float = 60.0,
-        allow_insecure_http: Optional[bool] = None,
-    ) -> None:
-        self._native_client = _native_client(
-            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
-            max_retries, max_retry_wait, allow_insecure_http,
-        )  # fmt: skip
+    def _add_resources(self) -> None:
         self.models = AsyncModels(self)
         self.chat = AsyncChat(self)
 
