@@ -65,6 +65,8 @@ class ChatStream {
   #next = 0;
   #offset = 0;
   #done = false;
+  #prefetch = null;
+  #served = ''; // the text of batches served in full (the native text runs one batch ahead)
 
   constructor(nativeStream, signal) {
     this.#native = nativeStream;
@@ -82,15 +84,14 @@ class ChatStream {
 
   /** All the text handed out so far. */
   get text() {
-    const text = this.#native.text;
-    return text.slice(0, text.length - (this.#batch.length - this.#offset));
+    return this.#served + this.#batch.slice(0, this.#offset);
   }
 
   /** The next piece (async iterator protocol). */
   async next() {
     if (this.#lengths !== null && this.#next < this.#lengths.length) return { value: this.#take(), done: false };
     while (!this.#done) {
-      const batch = await call(this.#native.nextBatch()).catch((error) => {
+      const batch = await this.#fetch().catch((error) => {
         this.#finish();
         throw error;
       });
@@ -100,6 +101,8 @@ class ChatStream {
         break;
       }
       if (batch.lengths.length > 0) {
+        this.#startPrefetch();
+        this.#served += this.#batch;
         this.#batch = batch.text;
         this.#lengths = batch.lengths;
         this.#next = 0;
@@ -108,6 +111,22 @@ class ChatStream {
       }
     }
     return { value: undefined, done: true };
+  }
+
+  /** The batch already asked for, or a new request for one. */
+  #fetch() {
+    const pending = this.#prefetch;
+    this.#prefetch = null;
+    return pending || call(this.#native.nextBatch());
+  }
+
+  /**
+   * Asks for the next batch while the caller works through this one, so the runtime reads and
+   * decodes meanwhile: at most one batch ahead.
+   */
+  #startPrefetch() {
+    this.#prefetch = call(this.#native.nextBatch());
+    this.#prefetch.catch(() => {}); // handled when awaited; never an unhandled rejection
   }
 
   /** The next piece of the current batch. */
@@ -131,7 +150,7 @@ class ChatStream {
   /** Consumes the rest of the stream and returns the whole reply. */
   async read() {
     while (!(await this.next()).done) this.#skipBatch();
-    return this.#native.text;
+    return this.text;
   }
 
   /** Counts the rest of the current batch as handed out. */
@@ -148,6 +167,8 @@ class ChatStream {
 
   #finish() {
     this.#done = true;
+    this.#prefetch = null;
+    this.#served += this.#batch.slice(0, this.#offset);
     this.#batch = '';
     this.#lengths = null;
     this.#next = 0;

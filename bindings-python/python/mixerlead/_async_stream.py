@@ -7,7 +7,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import List, Optional, Type
+    from typing import Any, AsyncIterator, Awaitable, List, Optional, Type
 
     from ._native import ChatStream
 
@@ -19,16 +19,36 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native", "_batch", "_pos", "_done")
+    __slots__ = ("_native", "_batch", "_pos", "_done", "_prefetch", "_served")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
         self._batch: List[str] = []
         self._pos = 0
         self._done = False
+        # The next batch, asked for while the caller works through this one (one batch ahead).
+        self._prefetch: Optional[Awaitable[Optional[List[str]]]] = None
+        # The text of the batches already served in full (the native text runs one batch ahead).
+        self._served: List[str] = []
 
-    def __aiter__(self) -> "AsyncChatStream":
-        return self
+    def __aiter__(self) -> AsyncIterator[str]:
+        # An async generator resumes one frame per piece, where calling __anext__ would build a
+        # coroutine per piece: about 1.6x faster for `async for` over a long reply.
+        return self._pieces()
+
+    async def _pieces(self) -> AsyncIterator[str]:
+        while True:
+            pos = self._pos
+            batch = self._batch
+            while pos < len(batch):
+                pos += 1
+                self._pos = pos
+                yield batch[pos - 1]
+            try:
+                piece = await self.__anext__()
+            except StopAsyncIteration:
+                return
+            yield piece
 
     async def __anext__(self) -> str:
         # Pieces are served from the current batch: one crossing into the runtime per batch.
@@ -39,19 +59,22 @@ class AsyncChatStream:
             return batch[pos]
         try:
             while not self._done:
-                fetched = await self._native._afetch()
+                pending, self._prefetch = self._prefetch, None
+                fetched = await (pending if pending is not None else self._native._afetch())
                 if fetched is None:
                     self._done = True
                     break
                 if fetched:
-                    self._batch = fetched
+                    self._prefetch = _quiet(self._native._afetch())
+                    self._served.append("".join(batch))
+                    batch = self._batch = fetched
                     self._pos = 1
                     return fetched[0]
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
             self._done = True
-            self._native.close()
+            self._close()
             raise
         raise StopAsyncIteration
 
@@ -63,22 +86,30 @@ class AsyncChatStream:
     @property
     def text(self) -> str:
         """All the text handed out so far."""
-        text = self._native.text
-        unserved = sum(map(len, self._batch[self._pos :]))
-        return text[: len(text) - unserved]
+        return "".join(self._served) + "".join(self._batch[: self._pos])
 
     async def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply."""
-        async for _ in self:
-            self._pos = len(self._batch)
-        return self._native.text
+        try:
+            while True:
+                await self.__anext__()
+                self._pos = len(self._batch)
+        except StopAsyncIteration:
+            return self.text
 
     async def aclose(self) -> None:
         """Aborts the request (the connection is closed); iteration then ends."""
-        self._native.close()
+        self._close()
 
     def close(self) -> None:
         """Same as ``aclose()``, callable without awaiting."""
+        self._close()
+
+    def _close(self) -> None:
+        self._done = True
+        pending, self._prefetch = self._prefetch, None
+        if pending is not None:
+            pending.cancel()  # type: ignore[attr-defined]
         self._native.close()
 
     async def __aenter__(self) -> "AsyncChatStream":
@@ -90,7 +121,19 @@ class AsyncChatStream:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        self._native.close()
+        self._close()
 
     def __repr__(self) -> str:
         return f"<mixerlead.AsyncChatStream conversation_id={self.conversation_id!r}>"
+
+
+def _retrieve(future: Any) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _quiet(future: Awaitable[Optional[List[str]]]) -> Awaitable[Optional[List[str]]]:
+    """Marks a prefetch's failure as seen, so an abandoned stream logs no "exception was never
+    retrieved"; awaiting it still raises."""
+    future.add_done_callback(_retrieve)  # type: ignore[attr-defined]
+    return future
