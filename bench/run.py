@@ -226,7 +226,7 @@ def main() -> int:
     print()
     report_ratios(medians, imports)
     if args.smoke:
-        print(f"bench smoke: {len(medians) + len(imports) - failures} passed, {failures} failed")
+        print(f"bench-smoke: {len(medians) + len(imports) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
