@@ -21,19 +21,10 @@ enum InvalidAs {
 }
 
 fn kind_name(kind: ErrorKind, invalid_as: InvalidAs) -> &'static str {
-    match kind {
-        ErrorKind::InvalidArgument => match invalid_as {
-            InvalidAs::Type => "type",
-            InvalidAs::Range => "range",
-        },
-        ErrorKind::Configuration => "configuration",
-        ErrorKind::Connection => "connection",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Status => "status",
-        ErrorKind::StreamInterrupted => "stream_interrupted",
-        ErrorKind::Decode => "decode",
-        ErrorKind::Cancelled => "cancelled",
-        _ => "internal",
+    match (kind, invalid_as) {
+        (ErrorKind::InvalidArgument, InvalidAs::Type) => "type",
+        (ErrorKind::InvalidArgument, InvalidAs::Range) => "range",
+        (kind, _) => kind.name(),
     }
 }
 
@@ -232,11 +223,5 @@ impl NativeStream {
     #[napi(getter)]
     pub fn conversation_id(&self) -> Option<String> {
         self.shared.info().conversation_id()
-    }
-
-    /// All the text of the batches handed out so far.
-    #[napi(getter)]
-    pub fn text(&self) -> String {
-        self.shared.info().text()
     }
 }

@@ -5,19 +5,6 @@ use mixerlead::{Error, ErrorBody, ErrorKind};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Configuration => "configuration",
-        ErrorKind::Connection => "connection",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Status => "status",
-        ErrorKind::StreamInterrupted => "stream_interrupted",
-        ErrorKind::Decode => "decode",
-        ErrorKind::Cancelled => "cancelled",
-        _ => "internal",
-    }
-}
-
 /// The Python exception for a core error.
 pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
     if error.kind() == ErrorKind::InvalidArgument {
@@ -30,7 +17,7 @@ pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
     };
     let made = py.import("mixerlead._errors").and_then(|m| m.getattr("_from_native")).and_then(|factory| {
         factory.call1((
-            kind_name(error.kind()),
+            error.kind().name(),
             error.message(),
             error.status_code(),
             body_json,

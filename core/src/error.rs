@@ -28,6 +28,24 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// A stable snake_case name (`"stream_interrupted"`, …), the key bindings map to their own
+    /// exception classes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Status => "status",
+            ErrorKind::StreamInterrupted => "stream_interrupted",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 /// The body of an error response: parsed JSON when it was JSON, else its text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ErrorBody {

@@ -67,13 +67,12 @@ class AsyncChatStream:
                 if fetched:
                     self._prefetch = _quiet(self._native._afetch())
                     self._served.append("".join(batch))
-                    batch = self._batch = fetched
+                    self._batch = fetched
                     self._pos = 1
                     return fetched[0]
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
-            self._done = True
             self._close()
             raise
         raise StopAsyncIteration
