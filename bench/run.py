@@ -90,7 +90,8 @@ def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
             "node fetch+eventsource-parser": node + ["fetch-eventsource-parser", "sse"],
             "c mixerlead pull": c + ["pull", "sse"],
             "c mixerlead callbacks": c + ["callbacks", "sse"],
-            "rust mixerlead": rust + ["mixerlead", "sse"],
+            "rust mixerlead (Stream)": rust + ["mixerlead", "sse"],
+            "rust mixerlead (batches)": rust + ["mixerlead-batches", "sse"],
             "rust ceiling (reqwest+lines)": rust + ["ceiling", "sse"],
             "curl -sN": curl,
         },
@@ -101,7 +102,8 @@ def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
             "node fetch+TextDecoder": node + ["fetch", "text"],
             "c mixerlead pull": c + ["pull", "text"],
             "c mixerlead callbacks": c + ["callbacks", "text"],
-            "rust mixerlead": rust + ["mixerlead", "text"],
+            "rust mixerlead (Stream)": rust + ["mixerlead", "text"],
+            "rust mixerlead (batches)": rust + ["mixerlead-batches", "text"],
             "rust ceiling (reqwest+lines)": rust + ["ceiling", "text"],
             "curl -sN": curl,
         },
@@ -259,7 +261,7 @@ def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -
          t("sse", "node fetch+eventsource-parser"), 3, True)
     line("(b) node mixerlead vs fetch+TextDecoder", t("text", "node mixerlead"), t("text", "node fetch+TextDecoder"), 1, True)
     for case in ["sse", "text"]:
-        for impl in ["c mixerlead pull", "c mixerlead callbacks", "rust mixerlead"]:
+        for impl in ["c mixerlead pull", "c mixerlead callbacks", "rust mixerlead (Stream)", "rust mixerlead (batches)"]:
             line(f"({'a' if case == 'sse' else 'b'}) {impl} vs rust ceiling (within 1.2x: ratio >= 0.83)",
                  t(case, impl), t(case, "rust ceiling (reqwest+lines)"), 1 / 1.2, True)
     fastest_py = min(filter(None, [t("models", "python aiohttp"), t("models", "python httpx")]), default=None)

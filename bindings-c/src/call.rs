@@ -100,8 +100,8 @@ pub unsafe extern "C" fn ml_chat_start(
                 let mut stream = client.chat(request).await?;
                 let mut buffer = Vec::new();
                 while let Some(batch) = stream.next_batch().await {
-                    for piece in batch? {
-                        nul_terminated(&piece, &mut buffer);
+                    for piece in &batch? {
+                        nul_terminated(piece, &mut buffer);
                         if callbacks.text(&buffer, piece.len()) != 0 {
                             return Err(cancelled_error());
                         }

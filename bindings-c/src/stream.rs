@@ -1,11 +1,10 @@
 //! Pull streaming: ml_chat_stream / ml_stream_next / ml_stream_free.
 
-use std::collections::VecDeque;
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use mixerlead::runtime::block_on;
-use mixerlead::ChatStream;
+use mixerlead::{Batch, ChatStream};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
@@ -15,8 +14,10 @@ use crate::strings::{cleared, live, nul_terminated, null};
 #[allow(non_camel_case_types)]
 pub struct ml_stream {
     stream: ChatStream,
-    /// Pieces decoded but not yet handed out (one crossing into the runtime per batch).
-    pieces: VecDeque<String>,
+    /// The batch being handed out (one crossing into the runtime per batch), and the index of
+    /// its next piece.
+    batch: Batch,
+    next: usize,
     /// The piece last handed out, NUL-terminated.
     current: Vec<u8>,
     conversation_id: OnceLock<CString>,
@@ -37,7 +38,8 @@ pub unsafe extern "C" fn ml_chat_stream(
         let stream = block_on(client.inner.chat(request)).map_err(|e| fail(&e))?;
         let stream = ml_stream {
             stream,
-            pieces: VecDeque::new(),
+            batch: Batch::default(),
+            next: 0,
             current: Vec::new(),
             conversation_id: OnceLock::new(),
             ended: false,
@@ -67,12 +69,12 @@ pub unsafe extern "C" fn ml_stream_next(
         }
         // SAFETY: NULL or a live stream, used by one thread at a time.
         let s = unsafe { stream.as_mut() }.ok_or_else(|| null("stream"))?;
-        while s.pieces.is_empty() {
+        while s.next == s.batch.len() {
             if s.ended {
                 return Ok(ml_status::ML_DONE);
             }
             match block_on(s.stream.next_batch()) {
-                Some(Ok(batch)) => s.pieces.extend(batch),
+                Some(Ok(batch)) => (s.batch, s.next) = (batch, 0),
                 Some(Err(e)) => {
                     s.ended = true;
                     return Err(fail(&e));
@@ -80,8 +82,9 @@ pub unsafe extern "C" fn ml_stream_next(
                 None => s.ended = true,
             }
         }
-        let piece = s.pieces.pop_front().unwrap_or_default();
-        nul_terminated(&piece, &mut s.current);
+        let piece = s.batch.get(s.next).unwrap_or_default();
+        s.next += 1;
+        nul_terminated(piece, &mut s.current);
         // SAFETY: checked non-NULL; `current` lives until the next call or the free.
         unsafe {
             *text = s.current.as_ptr().cast();

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use mixerlead::bridge::{Cancellation, SharedStream};
-use mixerlead::{ChatRequest, Client, ClientOptions, Error, ErrorBody, ErrorKind};
+use mixerlead::{Batch, ChatRequest, Client, ClientOptions, Error, ErrorBody, ErrorKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -193,10 +193,18 @@ pub struct NativeBatch {
 }
 
 impl NativeBatch {
-    fn join(pieces: Vec<String>) -> NativeBatch {
-        let lengths: Vec<u32> = pieces.iter().map(|p| p.encode_utf16().count() as u32).collect();
-        NativeBatch { text: pieces.concat(), lengths: Uint32Array::new(lengths) }
+    fn from_batch(batch: Batch) -> NativeBatch {
+        let lengths: Vec<u32> = batch.iter().map(utf16_len).collect();
+        NativeBatch { text: batch.into_text(), lengths: Uint32Array::new(lengths) }
     }
+}
+
+/// The length of `text` in UTF-16 code units (a JS string's length), without encoding it.
+fn utf16_len(text: &str) -> u32 {
+    if text.is_ascii() {
+        return text.len() as u32;
+    }
+    text.chars().map(char::len_utf16).sum::<usize>() as u32
 }
 
 /// A streamed reply: the JS layer pulls batches and serves pieces from them.
@@ -211,7 +219,7 @@ impl NativeStream {
     #[napi]
     pub fn next_batch<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let shared = self.shared.clone();
-        promise(env, InvalidAs::Type, async move { Ok(shared.next_batch().await?.map(NativeBatch::join)) })
+        promise(env, InvalidAs::Type, async move { Ok(shared.next_batch().await?.map(NativeBatch::from_batch)) })
     }
 
     /// Aborts the request; a pending `nextBatch` resolves with `null`.

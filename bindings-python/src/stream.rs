@@ -1,20 +1,34 @@
 //! `ChatStream`: the sync iterator (pieces served from a local batch, one crossing into the
 //! runtime per batch) and the primitives `AsyncChatStream` is built on in Python.
 
-use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use mixerlead::bridge::SharedStream;
+use mixerlead::Batch;
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
 
 use crate::wait::{into_asyncio, wait};
 
-/// Pieces fetched from the core but not yet handed to Python.
+/// The batch fetched from the core and the index of its next piece for Python.
 #[derive(Default)]
 struct Local {
-    pieces: VecDeque<String>,
-    bytes: usize,
+    batch: Batch,
+    next: usize,
     done: bool,
+}
+
+/// A batch handed to Python as a `list` of `str`.
+struct PieceList(Batch);
+
+impl<'py> IntoPyObject<'py> for PieceList {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.iter())
+    }
 }
 
 /// A streamed chat reply: iterate it for `str` pieces in arrival order.
@@ -34,12 +48,11 @@ impl ChatStream {
     }
 
     /// Stores a fetched batch; `false` when the stream has ended.
-    fn store(&self, batch: Option<Vec<String>>) -> bool {
+    fn store(&self, batch: Option<Batch>) -> bool {
         let mut local = self.local();
         match batch {
-            Some(pieces) => {
-                local.bytes += pieces.iter().map(String::len).sum::<usize>();
-                local.pieces.extend(pieces);
+            Some(batch) => {
+                (local.batch, local.next) = (batch, 0);
                 true
             }
             None => {
@@ -52,14 +65,13 @@ impl ChatStream {
     /// Counts every local piece as handed out.
     fn drain_local(&self) {
         let mut local = self.local();
-        local.pieces.clear();
-        local.bytes = 0;
+        local.next = local.batch.len();
     }
 
-    fn pop_local(&self) -> Option<String> {
+    fn pop_local<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
         let mut local = self.local();
-        let piece = local.pieces.pop_front()?;
-        local.bytes -= piece.len();
+        let piece = PyString::new(py, local.batch.get(local.next)?);
+        local.next += 1;
         Some(piece)
     }
 }
@@ -70,9 +82,9 @@ impl ChatStream {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<String>> {
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         loop {
-            if let Some(piece) = self.pop_local() {
+            if let Some(piece) = self.pop_local(py) {
                 return Ok(Some(piece));
             }
             if self.local().done {
@@ -89,7 +101,7 @@ impl ChatStream {
     /// keeps the batch itself (this object's own buffer is the sync iterator's).
     fn _afetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
-        into_asyncio(py, async move { shared.next_batch().await })
+        into_asyncio(py, async move { Ok(shared.next_batch().await?.map(PieceList)) })
     }
 
     /// Consumes the rest and returns the whole reply.
@@ -120,7 +132,10 @@ impl ChatStream {
     /// All the text handed out so far.
     #[getter]
     fn text(&self) -> String {
-        let unserved = self.local().bytes;
+        let unserved = {
+            let local = self.local();
+            local.batch.bytes_from(local.next)
+        };
         let mut text = self.shared.info().text();
         text.truncate(text.len() - unserved);
         text

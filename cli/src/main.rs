@@ -119,7 +119,7 @@ fn chat(args: &[String]) -> Result<(), Failure> {
     while let Some(batch) = block_on(stream.next_batch()) {
         match batch {
             Ok(pieces) if !args.json => {
-                let written = pieces.iter().try_for_each(|p| out.write_all(p.as_bytes())).and_then(|()| out.flush());
+                let written = out.write_all(pieces.text().as_bytes()).and_then(|()| out.flush());
                 if written.is_err() {
                     return Ok(()); // stdout closed (e.g. piped into `head`): stop quietly.
                 }

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use crate::error::Result;
 use crate::runtime::block_on;
-use crate::{ChatReply, ChatRequest, ClientBuilder, Model, StreamInfo};
+use crate::{Batch, ChatReply, ChatRequest, ClientBuilder, Model, StreamInfo};
 
 /// A blocking [`crate::Client`]. Cheap to clone; usable from many threads at once.
 #[derive(Clone, Debug)]
@@ -83,6 +83,12 @@ impl ChatStream {
     /// Consumes the rest and returns the whole reply.
     pub fn read(&mut self) -> Result<String> {
         block_on(self.inner.read())
+    }
+
+    /// Every piece decoded so far, waiting for at least one; `None` at the end. Faster than
+    /// iterating piece by piece (see [`crate::ChatStream::next_batch`]).
+    pub fn next_batch(&mut self) -> Option<Result<Batch>> {
+        block_on(self.inner.next_batch())
     }
 
     /// The async stream underneath.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, Notify};
 
+use crate::batch::Batch;
 use crate::error::Result;
 use crate::stream::{ChatStream, StreamInfo};
 
@@ -76,7 +77,7 @@ impl SharedStream {
     }
 
     /// The next batch of pieces; `None` at the end, or once [`SharedStream::cancel`] was called.
-    pub async fn next_batch(&self) -> Result<Option<Vec<String>>> {
+    pub async fn next_batch(&self) -> Result<Option<Batch>> {
         let pull = async { self.stream.lock().await.next_batch().await };
         self.cancellation.run(pull).await.flatten().transpose()
     }

@@ -24,6 +24,7 @@
 //! Synchronous code uses [`blocking::Client`]. All async work runs on one process-wide tokio
 //! runtime ([`runtime`]), whatever runtime the caller uses.
 
+mod batch;
 pub mod blocking;
 pub mod bridge;
 mod client;
@@ -35,6 +36,7 @@ mod retry;
 pub mod runtime;
 mod stream;
 
+pub use batch::{Batch, Pieces};
 pub use client::{ChatRequest, Client, Model};
 pub use config::{
     ClientBuilder, ClientOptions, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,

@@ -1,6 +1,5 @@
 //! `ChatStream`: the reply as decoded text pieces, with the conversation id and the text so far.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,13 +12,15 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
-use crate::decode::{Decoder, Event};
+use crate::batch::Batch;
+use crate::decode::{Decoder, Event, Output};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-/// Most pieces one batch hands to a binding.
+/// Pieces past which a batch stops taking more reads that are already waiting (a batch may
+/// exceed it by one read): keeps memory flat when many streams run at once.
 const MAX_BATCH: usize = 8192;
 
 /// What can be read about a stream from any thread while another one waits on it: the
@@ -56,14 +57,11 @@ impl StreamInfo {
         self.shared.text.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records decoded pieces: their text joins `text`, not yet delivered.
-    fn decoded<'a>(&self, pieces: impl Iterator<Item = &'a String>) {
+    /// Records decoded text: it joins `text`, not yet delivered.
+    fn decoded(&self, new: &str) {
         let mut text = self.lock_text();
-        let before = text.len();
-        for piece in pieces {
-            text.push_str(piece);
-        }
-        self.shared.undelivered.fetch_add(text.len() - before, Ordering::AcqRel);
+        text.push_str(new);
+        self.shared.undelivered.fetch_add(new.len(), Ordering::AcqRel);
     }
 
     /// Records `bytes` of decoded text as handed out.
@@ -83,8 +81,11 @@ impl StreamInfo {
 pub struct ChatStream {
     body: Option<Body>,
     decoder: Decoder,
-    events: Vec<Event>,
-    ready: VecDeque<String>,
+    /// What the decoder made of the last read.
+    decoded: Output,
+    /// Pieces decoded and not yet handed out; those before `served` went out one by one.
+    ready: Batch,
+    served: usize,
     failure: Option<Error>,
     finished: bool,
     info: StreamInfo,
@@ -114,8 +115,9 @@ impl ChatStream {
         ChatStream {
             body: Some(Box::pin(response.bytes_stream())),
             decoder,
-            events: Vec::new(),
-            ready: VecDeque::new(),
+            decoded: Output::default(),
+            ready: Batch::default(),
+            served: 0,
             failure: None,
             finished: false,
             info,
@@ -146,41 +148,47 @@ impl ChatStream {
         Ok(self.text())
     }
 
-    /// Every piece decoded so far, waiting for at least one; `None` at the end. Bindings call
-    /// this so that one crossing of the language boundary carries many pieces.
-    pub async fn next_batch(&mut self) -> Option<Result<Vec<String>>> {
+    /// Every piece decoded so far, waiting for at least one; `None` at the end. The fastest
+    /// way to read a reply: one allocation per network read instead of one per piece, and the
+    /// way bindings make one crossing of the language boundary carry many pieces.
+    pub async fn next_batch(&mut self) -> Option<Result<Batch>> {
         std::future::poll_fn(|cx| self.poll_batch(cx)).await
     }
 
     /// Polls for a batch: all pieces ready now, or the pending failure, or the end.
-    pub fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Vec<String>>>> {
-        if self.ready.is_empty() {
-            match self.poll_fill(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(()) => {}
-            }
+    pub fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Batch>>> {
+        if self.unserved() == 0 && self.poll_fill(cx).is_pending() {
+            return Poll::Pending;
         }
-        if self.ready.is_empty() {
+        if self.unserved() == 0 {
             return Poll::Ready(self.take_failure().map(Err));
         }
-        // Take whatever else the network already has, without waiting for more, up to a bound
-        // that keeps memory flat when many streams run at once.
-        while self.ready.len() < MAX_BATCH
+        // Take whatever else the network already has, without waiting for more.
+        while self.unserved() < MAX_BATCH
             && self.failure.is_none()
             && !self.finished
             && self.poll_body_once(cx).is_ready()
         {}
-        let batch: Vec<String> = self.ready.drain(..self.ready.len().min(MAX_BATCH)).collect();
-        self.info.delivered(batch.iter().map(String::len).sum());
+        let batch = match std::mem::replace(&mut self.served, 0) {
+            0 => std::mem::take(&mut self.ready),
+            served => std::mem::take(&mut self.ready).tail(served),
+        };
+        self.info.delivered(batch.text().len());
         Poll::Ready(Some(Ok(batch)))
     }
 
     /// Aborts the request now, as dropping the stream would; later polls end the stream.
     pub fn abort(&mut self) {
         self.body = None;
-        self.info.delivered(self.ready.iter().map(String::len).sum());
+        self.info.delivered(self.ready.bytes_from(self.served));
         self.ready.clear();
+        self.served = 0;
         self.finished = true;
+    }
+
+    /// Pieces decoded and not yet handed out.
+    fn unserved(&self) -> usize {
+        self.ready.len() - self.served
     }
 
     fn take_failure(&mut self) -> Option<Error> {
@@ -193,7 +201,7 @@ impl ChatStream {
 
     /// Reads until a piece is ready, the body ends, or it fails.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        while self.ready.is_empty() && self.failure.is_none() && !self.finished {
+        while self.unserved() == 0 && self.failure.is_none() && !self.finished {
             if self.poll_body_once(cx).is_pending() {
                 if self.silence.as_mut().poll(cx).is_ready() {
                     self.fail(Error::new(
@@ -218,7 +226,7 @@ impl ChatStream {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
                 self.silence.as_mut().reset(Instant::now() + self.read_timeout);
-                self.decoder.feed(&bytes, &mut self.events)
+                self.decoder.feed(&bytes, &mut self.decoded)
             }
             Poll::Ready(Some(Err(e))) => {
                 self.fail(interrupted(&e));
@@ -227,7 +235,7 @@ impl ChatStream {
             Poll::Ready(None) => {
                 self.body = None;
                 self.finished = true;
-                self.decoder.finish(&mut self.events)
+                self.decoder.finish(&mut self.decoded)
             }
         };
         if let Err(e) = result {
@@ -238,10 +246,8 @@ impl ChatStream {
     }
 
     fn take_events(&mut self) {
-        let first_new = self.ready.len();
-        for event in self.events.drain(..) {
+        for (_, event) in self.decoded.events.drain(..) {
             match event {
-                Event::Text(piece) => self.ready.push_back(piece),
                 Event::ConversationId(id) => self.info.set_conversation_id(id),
                 Event::Done => {
                     self.finished = true;
@@ -255,9 +261,10 @@ impl ChatStream {
                 }
             }
         }
-        self.events.clear();
-        if self.ready.len() > first_new {
-            self.info.decoded(self.ready.range(first_new..));
+        self.decoded.events.clear();
+        if !self.decoded.pieces.is_empty() {
+            self.info.decoded(self.decoded.pieces.text());
+            self.ready.append(&mut self.decoded.pieces);
         }
     }
 
@@ -280,16 +287,20 @@ impl Stream for ChatStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<String>>> {
         let this = self.get_mut();
-        if this.ready.is_empty() && this.poll_fill(cx).is_pending() {
+        if this.unserved() == 0 && this.poll_fill(cx).is_pending() {
             return Poll::Pending;
         }
-        match this.ready.pop_front() {
-            Some(piece) => {
-                this.info.delivered(piece.len());
-                Poll::Ready(Some(Ok(piece)))
-            }
-            None => Poll::Ready(this.take_failure().map(Err)),
+        let Some(piece) = this.ready.get(this.served) else {
+            return Poll::Ready(this.take_failure().map(Err));
+        };
+        let piece = piece.to_string();
+        this.served += 1;
+        if this.served == this.ready.len() {
+            this.ready.clear();
+            this.served = 0;
         }
+        this.info.delivered(piece.len());
+        Poll::Ready(Some(Ok(piece)))
     }
 }
 

@@ -98,6 +98,26 @@ async fn many_pieces_arrive_in_order() {
 }
 
 #[tokio::test]
+async fn pieces_then_batches_lose_nothing() {
+    let emu = emulator().await;
+    let url = emu.scenario_url("pieces=3000");
+    let whole = client(&url).send(ChatRequest::new("x")).await.unwrap().text;
+    let mut stream = client(&url).chat(ChatRequest::new("x")).await.unwrap();
+    let mut text = String::new();
+    for _ in 0..5 {
+        text.push_str(&stream.next().await.unwrap().unwrap());
+        assert_eq!(stream.text(), text, "text() is what was handed out");
+    }
+    let batch = stream.next_batch().await.unwrap().unwrap();
+    text.push_str(batch.text());
+    assert_eq!(stream.text(), text);
+    while let Some(piece) = stream.next().await {
+        text.push_str(&piece.unwrap());
+    }
+    assert_eq!(text, whole);
+}
+
+#[tokio::test]
 async fn batches_hold_every_piece_once() {
     let emu = emulator().await;
     let url = emu.scenario_url("pieces=3000");
@@ -108,7 +128,7 @@ async fn batches_hold_every_piece_once() {
         let batch = batch.unwrap();
         assert!(!batch.is_empty());
         batches += 1;
-        all.extend(batch);
+        all.extend(batch.iter().map(str::to_string));
     }
     assert_eq!(all.len(), 3000);
     assert!(batches < 3000 / 10, "pieces come in batches, got {batches} batches");

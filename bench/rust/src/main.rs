@@ -1,5 +1,6 @@
 //! `mixerlead-bench IMPL CASE URL N [EACH]`: one run of one case, printed as JSON.
-//! IMPL: `mixerlead` (the crate) or `ceiling` (a few lines of reqwest splitting SSE lines: the
+//! IMPL: `mixerlead` (the crate, piece by piece through `Stream`), `mixerlead-batches` (the
+//! crate's `next_batch`, pieces lent out of one buffer) or `ceiling` (a few lines of reqwest splitting SSE lines: the
 //! least any Rust client must do).
 
 use std::time::Instant;
@@ -21,6 +22,7 @@ async fn main() {
     let each: usize = rest.first().map_or(1000, |e| e.parse().expect("EACH is a number"));
     let out = match implementation.as_str() {
         "mixerlead" => with_mixerlead(case, url, n, each).await,
+        "mixerlead-batches" => with_batches(case, url).await,
         "ceiling" => ceiling(case, url, n).await,
         other => panic!("unknown implementation {other}"),
     };
@@ -33,13 +35,13 @@ async fn with_mixerlead(case: &str, url: &str, n: usize, each: usize) -> serde_j
         "sse" | "text" => {
             let start = Instant::now();
             let mut stream = client.chat(ChatRequest::new("bench")).await.expect("chat");
-            let (mut pieces, mut chars) = (0usize, 0usize);
+            let (mut pieces, mut bytes) = (0usize, 0usize);
             while let Some(piece) = stream.next().await {
                 let piece = piece.expect("piece");
                 pieces += 1;
-                chars += piece.chars().count();
+                bytes += piece.len();
             }
-            json!({"seconds": start.elapsed().as_secs_f64(), "pieces": pieces, "chars": chars})
+            json!({"seconds": start.elapsed().as_secs_f64(), "pieces": pieces, "bytes": bytes})
         }
         "models" => {
             let start = Instant::now();
@@ -83,6 +85,22 @@ async fn with_mixerlead(case: &str, url: &str, n: usize, each: usize) -> serde_j
         }
         other => panic!("unknown case {other}"),
     }
+}
+
+/// Cases (a) and (b) through `ChatStream::next_batch`.
+async fn with_batches(case: &str, url: &str) -> serde_json::Value {
+    assert!(matches!(case, "sse" | "text"), "batches are measured on sse and text only");
+    let client = Client::builder().api_key(KEY).base_url(url).build().expect("client");
+    let start = Instant::now();
+    let mut stream = client.chat(ChatRequest::new("bench")).await.expect("chat");
+    let (mut pieces, mut bytes) = (0usize, 0usize);
+    while let Some(batch) = stream.next_batch().await {
+        for piece in &batch.expect("batch") {
+            pieces += 1;
+            bytes += piece.len();
+        }
+    }
+    json!({"seconds": start.elapsed().as_secs_f64(), "pieces": pieces, "bytes": bytes})
 }
 
 /// Reads the body and splits it into lines, counting `data:` payloads (or raw text chars).

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{payload, too_large, Event, MAX_EVENT_BYTES};
+use super::{payload, too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::{Error, Result};
 
 /// Fields whose first string value is the reply, in order of preference.
@@ -15,7 +15,7 @@ pub(crate) struct JsonDecoder {
 }
 
 impl JsonDecoder {
-    pub fn feed(&mut self, chunk: &[u8], _out: &mut Vec<Event>) -> Result<()> {
+    pub fn feed(&mut self, chunk: &[u8], _out: &mut Output) -> Result<()> {
         if self.body.len() + chunk.len() > MAX_EVENT_BYTES {
             return Err(too_large("JSON body"));
         }
@@ -23,35 +23,35 @@ impl JsonDecoder {
         Ok(())
     }
 
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Output) -> Result<()> {
         let value: Value = serde_json::from_slice(&self.body)
             .map_err(|e| Error::decode(format!("the reply is not valid JSON: {e}")))?;
         let Value::Object(map) = value else {
             return Err(Error::decode("the JSON reply is not an object"));
         };
         if let Some(message) = map.get("error").and_then(payload::error_message) {
-            out.push(Event::Error(message));
+            out.event(Event::Error(message));
             return Ok(());
         }
         if let Some(id) = payload::conversation_id(&map) {
-            out.push(Event::ConversationId(id.to_string()));
+            out.event(Event::ConversationId(id.to_string()));
         }
         let text = REPLY_FIELDS
             .iter()
             .find_map(|k| map.get(*k).and_then(Value::as_str))
             .or_else(|| map.get("choices")?.get(0)?.get("message")?.get("content")?.as_str());
         if let Some(text) = text.filter(|t| !t.is_empty()) {
-            out.push(Event::Text(text.to_string()));
+            out.text(text);
         }
-        out.push(Event::Done);
+        out.event(Event::Done);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::decode::tests::Seen::*;
     use crate::decode::tests::{decode_split_everywhere, decode_whole};
-    use crate::decode::Event::*;
 
     const CT: &str = "application/json; charset=utf-8";
 

@@ -6,16 +6,15 @@ mod payload;
 mod sse;
 mod text;
 
+use crate::batch::Batch;
 use crate::error::{Error, Result};
 
 /// The most bytes one SSE event, NDJSON line or JSON body may take.
 pub(crate) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
-/// What a decoder found in the body.
+/// What a decoder found in the body besides text.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
-    /// A piece of the reply (never empty).
-    Text(String),
     /// The conversation id named in the body.
     ConversationId(String),
     /// The service said the reply is complete.
@@ -27,6 +26,30 @@ pub(crate) enum Event {
 impl Event {
     fn ends_stream(&self) -> bool {
         matches!(self, Event::Done | Event::Error(_))
+    }
+}
+
+/// What decoders write to: the text pieces, and the other events with their place among them.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    pub pieces: Batch,
+    /// Each event, with the number of pieces decoded before it.
+    pub events: Vec<(usize, Event)>,
+}
+
+impl Output {
+    /// Adds a piece of text (an empty one is skipped).
+    pub fn text(&mut self, piece: &str) {
+        self.pieces.push(piece);
+    }
+
+    pub fn event(&mut self, event: Event) {
+        self.events.push((self.pieces.len(), event));
+    }
+
+    /// Whether the last thing decoded ended the stream (`[DONE]` or an in-band error).
+    pub fn ended(&self) -> bool {
+        self.events.last().is_some_and(|(at, event)| *at == self.pieces.len() && event.ends_stream())
     }
 }
 
@@ -54,7 +77,7 @@ impl Decoder {
     }
 
     /// Decodes the next bytes of the body, pushing what they complete onto `out`.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) -> Result<()> {
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Output) -> Result<()> {
         match self {
             Decoder::Sse(d) => d.feed(chunk, out),
             Decoder::Ndjson(d) => d.feed(chunk, out),
@@ -64,7 +87,7 @@ impl Decoder {
     }
 
     /// The body ended cleanly: flushes what is left.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Output) -> Result<()> {
         match self {
             Decoder::Sse(d) => d.finish(out),
             Decoder::Ndjson(d) => d.finish(out),
@@ -82,27 +105,58 @@ fn too_large(what: &str) -> Error {
 pub(crate) mod tests {
     use super::*;
 
-    pub fn decode_whole(content_type: &str, body: &[u8]) -> Result<Vec<Event>> {
+    /// Everything decoded, text and events in the order they came, for comparing in tests.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Seen {
+        Text(String),
+        ConversationId(String),
+        Done,
+        Error(String),
+    }
+
+    pub fn seen(out: &Output) -> Vec<Seen> {
+        let mut all = Vec::new();
+        let mut events = out.events.iter().peekable();
+        for (index, piece) in out.pieces.iter().enumerate() {
+            while let Some((_, event)) = events.next_if(|(at, _)| *at <= index) {
+                all.push(seen_event(event));
+            }
+            all.push(Seen::Text(piece.to_string()));
+        }
+        all.extend(events.map(|(_, event)| seen_event(event)));
+        all
+    }
+
+    fn seen_event(event: &Event) -> Seen {
+        match event {
+            Event::ConversationId(id) => Seen::ConversationId(id.clone()),
+            Event::Done => Seen::Done,
+            Event::Error(message) => Seen::Error(message.clone()),
+        }
+    }
+
+    pub fn decode_whole(content_type: &str, body: &[u8]) -> Result<Vec<Seen>> {
         let mut decoder = Decoder::for_content_type(Some(content_type));
-        let mut out = Vec::new();
+        let mut out = Output::default();
         decoder.feed(body, &mut out)?;
         decoder.finish(&mut out)?;
-        Ok(out)
+        Ok(seen(&out))
     }
 
     /// Decodes `body` split into three reads at every pair of offsets and checks that each
     /// split gives the same events (text joined, for raw text, whose pieces may differ).
-    pub fn decode_split_everywhere(content_type: &str, body: &[u8]) -> Vec<Event> {
+    pub fn decode_split_everywhere(content_type: &str, body: &[u8]) -> Vec<Seen> {
         let whole = decode_whole(content_type, body).expect("whole body decodes");
         let is_text = matches!(Decoder::for_content_type(Some(content_type)), Decoder::Text(_));
         for i in 0..=body.len() {
             for j in i..=body.len() {
                 let mut decoder = Decoder::for_content_type(Some(content_type));
-                let mut out = Vec::new();
+                let mut out = Output::default();
                 for part in [&body[..i], &body[i..j], &body[j..]] {
                     decoder.feed(part, &mut out).expect("split body decodes");
                 }
                 decoder.finish(&mut out).expect("split body finishes");
+                let out = seen(&out);
                 if is_text {
                     assert_eq!(joined_text(&out), joined_text(&whole), "split at {i}/{j}");
                 } else {
@@ -113,11 +167,10 @@ pub(crate) mod tests {
         whole
     }
 
-    pub fn joined_text(events: &[Event]) -> String {
-        events
-            .iter()
+    pub fn joined_text(seen: &[Seen]) -> String {
+        seen.iter()
             .filter_map(|e| match e {
-                Event::Text(t) => Some(t.as_str()),
+                Seen::Text(t) => Some(t.as_str()),
                 _ => None,
             })
             .collect()

@@ -1,6 +1,6 @@
 //! Newline-delimited JSON (`application/x-ndjson`, `application/jsonl`): one payload a line.
 
-use super::{payload, too_large, Event, MAX_EVENT_BYTES};
+use super::{payload, too_large, Output, MAX_EVENT_BYTES};
 use crate::error::Result;
 
 /// Incremental NDJSON splitter: bytes in, payload events out.
@@ -12,7 +12,7 @@ pub(crate) struct NdjsonDecoder {
 }
 
 impl NdjsonDecoder {
-    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Event>) -> Result<()> {
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Output) -> Result<()> {
         while !chunk.is_empty() && !self.done {
             let Some(end) = memchr::memchr(b'\n', chunk) else {
                 if self.line.len() + chunk.len() > MAX_EVENT_BYTES {
@@ -35,13 +35,13 @@ impl NdjsonDecoder {
         Ok(())
     }
 
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Output) -> Result<()> {
         let line = std::mem::take(&mut self.line);
         self.process_line(&line, out);
         Ok(())
     }
 
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<Event>) {
+    fn process_line(&mut self, line: &[u8], out: &mut Output) {
         if self.done {
             return;
         }
@@ -51,14 +51,15 @@ impl NdjsonDecoder {
             return;
         }
         payload::interpret(line, out);
-        self.done = out.last().is_some_and(Event::ends_stream);
+        self.done = out.ended();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::decode::tests::Seen::*;
     use crate::decode::tests::{decode_split_everywhere, decode_whole};
-    use crate::decode::{Event::*, MAX_EVENT_BYTES};
+    use crate::decode::MAX_EVENT_BYTES;
 
     #[test]
     fn lines_blank_lines_crlf_and_no_final_newline() {

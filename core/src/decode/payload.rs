@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::Event;
+use super::{Event, Output};
 
 /// Fields whose first string value is the piece's text, in order of preference.
 const TEXT_FIELDS: &[&str] = &["text", "delta", "content", "token", "chunk"];
@@ -12,19 +12,19 @@ const TEXT_FIELDS: &[&str] = &["text", "delta", "content", "token", "chunk"];
 /// `[DONE]` ends the stream; a JSON object gives its text, conversation id, in-band error or
 /// end marker; a JSON string is the text; anything else (not JSON, or a JSON number, boolean,
 /// array or null) is taken as text as it stands.
-pub(crate) fn interpret(data: &str, out: &mut Vec<Event>) {
+pub(crate) fn interpret(data: &str, out: &mut Output) {
     if let Some(text) = simple_text(data) {
-        push_text(out, text.to_string());
+        out.text(text);
         return;
     }
     if data.trim() == "[DONE]" {
-        out.push(Event::Done);
+        out.event(Event::Done);
         return;
     }
     match serde_json::from_str::<Value>(data) {
         Ok(Value::Object(map)) => interpret_object(&map, out),
-        Ok(Value::String(text)) => push_text(out, text),
-        _ => push_text(out, data.to_string()),
+        Ok(Value::String(text)) => out.text(&text),
+        _ => out.text(data),
     }
 }
 
@@ -36,19 +36,34 @@ fn simple_text(data: &str) -> Option<&str> {
     plain.then_some(inner)
 }
 
-fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Vec<Event>) {
+/// `{"text":"…"}\n\n` (no escapes) at the start of `event`: the text, and the bytes up to and
+/// including the blank line. One pass over the bytes, for the bulk of a streamed reply; gives
+/// what `interpret` would give the line, and `None` for anything else.
+pub(crate) fn simple_text_line(event: &str) -> Option<(&str, usize)> {
+    const OPEN: &str = "{\"text\":\"";
+    let inner = event.strip_prefix(OPEN)?.as_bytes();
+    let quote = inner.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if inner[quote] != b'"' || !inner[quote..].starts_with(b"\"}\n\n") {
+        return None;
+    }
+    // A quote is ASCII, so `OPEN.len() + quote` is a character boundary.
+    let text = event.get(OPEN.len()..OPEN.len() + quote)?;
+    Some((text, OPEN.len() + quote + 4))
+}
+
+fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Output) {
     if let Some(message) = map.get("error").and_then(error_message) {
-        out.push(Event::Error(message));
+        out.event(Event::Error(message));
         return;
     }
     if let Some(id) = conversation_id(map) {
-        out.push(Event::ConversationId(id.to_string()));
+        out.event(Event::ConversationId(id.to_string()));
     }
     if let Some(text) = object_text(map) {
-        push_text(out, text.to_string());
+        out.text(text);
     }
     if matches!(map.get("type").and_then(Value::as_str), Some("done" | "end")) {
-        out.push(Event::Done);
+        out.event(Event::Done);
     }
 }
 
@@ -84,24 +99,18 @@ fn object_text(map: &serde_json::Map<String, Value>) -> Option<&str> {
         .or_else(|| map.get("choices")?.get(0)?.get("delta")?.get("content")?.as_str())
 }
 
-fn push_text(out: &mut Vec<Event>, text: String) {
-    if !text.is_empty() {
-        out.push(Event::Text(text));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Event::*;
+    use crate::decode::tests::{seen, Seen, Seen::*};
 
-    fn run(data: &str) -> Vec<Event> {
-        let mut out = Vec::new();
+    fn run(data: &str) -> Vec<Seen> {
+        let mut out = Output::default();
         interpret(data, &mut out);
-        out
+        seen(&out)
     }
 
-    fn text(s: &str) -> Event {
+    fn text(s: &str) -> Seen {
         Text(s.to_string())
     }
 
@@ -142,14 +151,34 @@ mod tests {
             r#"{"text":"a"}extra"}"#,
             r#"{"text":"a","conversationId":"c"}"#,
         ] {
-            let mut fast = Vec::new();
-            interpret(data, &mut fast);
-            let mut slow = Vec::new();
+            let mut slow = Output::default();
             match serde_json::from_str::<Value>(data) {
                 Ok(Value::Object(map)) => interpret_object(&map, &mut slow),
-                _ => push_text(&mut slow, data.to_string()),
+                _ => slow.text(data),
             }
-            assert_eq!(fast, slow, "{data}");
+            assert_eq!(run(data), seen(&slow), "{data}");
+        }
+    }
+
+    #[test]
+    fn the_one_pass_line_agrees_with_interpret() {
+        for (line, expected) in [
+            ("{\"text\":\"pl\u{e9}in\"}\n\nrest", Some(("pl\u{e9}in", 19))),
+            ("{\"text\":\"\"}\n\n", Some(("", 13))),
+            ("{\"text\":\"a\"}\n", None),
+            ("{\"text\":\"a\"}\r\n\r\n", None),
+            ("{\"text\":\"a\"} \n\n", None),
+            ("{\"text\":\"q\\\"x\"}\n\n", None),
+            ("{\"text\":\"tab\there\"}\n\n", None),
+            ("{\"text\":\"a\",\"x\":1}\n\n", None),
+            ("{\"text\":\"a\n\n", None),
+        ] {
+            let found = simple_text_line(line);
+            assert_eq!(found, expected, "{line:?}");
+            if let Some((text, len)) = found {
+                let parsed = run(line[..len].trim_end());
+                assert_eq!(parsed, if text.is_empty() { vec![] } else { vec![Text(text.into())] }, "{line:?}");
+            }
         }
     }
 

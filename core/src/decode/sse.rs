@@ -1,6 +1,6 @@
 //! Server-Sent Events, by the WHATWG parsing rules; each event's data is a payload.
 
-use super::{payload, too_large, Event, MAX_EVENT_BYTES};
+use super::{payload, too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::Result;
 
 /// Incremental SSE parser: bytes in, payload events out.
@@ -20,46 +20,95 @@ pub(crate) struct SseDecoder {
 }
 
 impl SseDecoder {
-    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Event>) -> Result<()> {
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Output) -> Result<()> {
+        let mut pos = 0;
         if self.after_cr {
             self.after_cr = false;
-            if let Some(rest) = chunk.strip_prefix(b"\n") {
-                chunk = rest;
+            if chunk.first() == Some(&b'\n') {
+                pos = 1;
             }
         }
-        while !chunk.is_empty() && !self.done {
-            let Some(end) = memchr::memchr2(b'\n', b'\r', chunk) else {
-                self.line.extend_from_slice(chunk);
+        // The read's whole lines, checked as UTF-8 once: a line end is always a character
+        // boundary, so every event inside them can then be taken as text without a check.
+        let lines_end = memchr::memrchr(b'\n', chunk).map_or(0, |i| i + 1);
+        let whole_lines = simdutf8::basic::from_utf8(&chunk[..lines_end]).unwrap_or_default();
+        while pos < chunk.len() && !self.done {
+            if self.is_between_events() {
+                if let Some(lines) = whole_lines.get(pos..).filter(|lines| !lines.is_empty()) {
+                    let taken = self.plain_events(lines, out);
+                    if taken > 0 {
+                        pos += taken;
+                        continue;
+                    }
+                }
+            }
+            let rest = &chunk[pos..];
+            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+                self.line.extend_from_slice(rest);
                 if self.line.len() + self.data.len() > MAX_EVENT_BYTES {
                     return Err(too_large("SSE event"));
                 }
                 return Ok(());
             };
             let mut next = end + 1;
-            if chunk[end] == b'\r' {
-                match chunk.get(next) {
+            if rest[end] == b'\r' {
+                match rest.get(next) {
                     Some(b'\n') => next += 1,
                     Some(_) => {}
                     None => self.after_cr = true,
                 }
             }
             if self.line.is_empty() {
-                self.process_line(&chunk[..end], out)?;
+                self.process_line(&rest[..end], out)?;
             } else {
-                self.line.extend_from_slice(&chunk[..end]);
+                self.line.extend_from_slice(&rest[..end]);
                 let line = std::mem::take(&mut self.line);
                 self.process_line(&line, out)?;
                 self.line = line;
                 self.line.clear();
             }
-            chunk = &chunk[next..];
+            pos += next;
         }
         Ok(())
     }
 
+    /// Whether nothing of an event is pending (and the first line, which may carry a byte-order
+    /// mark, is past).
+    fn is_between_events(&self) -> bool {
+        self.started && self.line.is_empty() && self.data.is_empty() && self.event_type.is_empty()
+    }
+
+    /// Reads the common events, `data: …\n\n`, from the start of `lines` straight out of the
+    /// network buffer, and returns the bytes taken; stops at anything else, which the line
+    /// parser then takes.
+    fn plain_events(&mut self, lines: &str, out: &mut Output) -> usize {
+        let mut rest = lines;
+        while let Some(event) = rest.strip_prefix("data: ") {
+            if let Some((text, len)) = payload::simple_text_line(event) {
+                out.text(text);
+                rest = &event[len..];
+                continue;
+            }
+            let bytes = event.as_bytes();
+            let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                break;
+            };
+            if bytes[end] != b'\n' || bytes.get(end + 1) != Some(&b'\n') || end > MAX_EVENT_BYTES {
+                break;
+            }
+            payload::interpret(&event[..end], out);
+            rest = &event[end + 2..];
+            if out.ended() {
+                self.done = true;
+                break;
+            }
+        }
+        lines.len() - rest.len()
+    }
+
     /// A clean end of body: a last line without its end and a last event without its blank
     /// line are still taken.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Output) -> Result<()> {
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             self.process_line(&line, out)?;
@@ -68,7 +117,7 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> Result<()> {
+    fn process_line(&mut self, line: &[u8], out: &mut Output) -> Result<()> {
         if self.done {
             return Ok(());
         }
@@ -109,7 +158,7 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn dispatch(&mut self, out: &mut Vec<Event>) {
+    fn dispatch(&mut self, out: &mut Output) {
         let is_error = self.event_type == "error";
         self.event_type.clear();
         if self.data.is_empty() {
@@ -118,14 +167,12 @@ impl SseDecoder {
         // The data buffer is reused from event to event: no allocation per event.
         let data = &self.data[..self.data.len() - 1];
         if is_error {
-            out.push(Event::Error(error_event_message(data)));
+            out.event(Event::Error(error_event_message(data)));
         } else {
             payload::interpret(data, out);
         }
         self.data.clear();
-        if out.last().is_some_and(Event::ends_stream) {
-            self.done = true;
-        }
+        self.done = out.ended();
     }
 }
 
@@ -155,10 +202,9 @@ fn error_event_message(data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::tests::{decode_split_everywhere, decode_whole};
-    use Event::*;
+    use crate::decode::tests::{decode_split_everywhere, decode_whole, Seen, Seen::*};
 
-    fn t(s: &str) -> Event {
+    fn t(s: &str) -> Seen {
         Text(s.to_string())
     }
 
@@ -222,6 +268,11 @@ mod tests {
     fn multibyte_text_split_everywhere_and_bom() {
         let body = "\u{feff}data: h\u{e9}llo \u{1f600} \u{4e16}\u{754c}\n\n";
         assert_eq!(decode_split_everywhere(CT, body.as_bytes()), vec![t("h\u{e9}llo \u{1f600} \u{4e16}\u{754c}")]);
+        // Invalid bytes become U+FFFD on both paths (the first event and the plain ones after it).
+        assert_eq!(
+            decode_split_everywhere(CT, b"data: a\xffb\n\ndata: c\xffd\n\ndata: e\n\n"),
+            vec![t("a\u{fffd}b"), t("c\u{fffd}d"), t("e")]
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Raw UTF-8 text, decoded incrementally: split characters are joined, invalid bytes become
 //! U+FFFD.
 
-use super::Event;
+use super::Output;
 use crate::error::Result;
 
 /// Incremental UTF-8 decoder; each read's complete characters become one piece.
@@ -12,25 +12,20 @@ pub(crate) struct TextDecoder {
 }
 
 impl TextDecoder {
-    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) -> Result<()> {
-        let mut text = String::new();
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Output) -> Result<()> {
         if self.pending.is_empty() {
-            self.decode_into(chunk, &mut text);
+            out.pieces.push_with(|text| self.decode_into(chunk, text));
         } else {
-            let mut joined = std::mem::take(&mut self.pending);
-            joined.extend_from_slice(chunk);
-            self.decode_into(&joined, &mut text);
-        }
-        if !text.is_empty() {
-            out.push(Event::Text(text));
+            let joined = [std::mem::take(&mut self.pending).as_slice(), chunk].concat();
+            out.pieces.push_with(|text| self.decode_into(&joined, text));
         }
         Ok(())
     }
 
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Output) -> Result<()> {
         if !self.pending.is_empty() {
             self.pending.clear();
-            out.push(Event::Text(char::REPLACEMENT_CHARACTER.to_string()));
+            out.text("\u{fffd}");
         }
         Ok(())
     }
@@ -78,13 +73,13 @@ mod tests {
     fn every_byte_alone() {
         let text = "\u{1f600}\u{e9}a\u{4e16}";
         let mut decoder = crate::decode::Decoder::for_content_type(Some("text/plain"));
-        let mut out = Vec::new();
+        let mut out = crate::decode::Output::default();
         for b in text.as_bytes() {
             decoder.feed(&[*b], &mut out).unwrap();
         }
         decoder.finish(&mut out).unwrap();
-        assert_eq!(joined_text(&out), text);
-        assert!(out.iter().all(|e| !matches!(e, crate::decode::Event::Text(t) if t.is_empty())));
+        assert_eq!(out.pieces.text(), text);
+        assert!(out.pieces.iter().all(|piece| !piece.is_empty()));
     }
 
     #[test]

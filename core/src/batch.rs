@@ -1,0 +1,193 @@
+//! `Batch`: pieces of a reply stored as one string and the end of each piece, so decoding a
+//! network read allocates per read, not per piece.
+
+use std::fmt;
+
+/// Consecutive pieces of a streamed reply, in order, as [`crate::ChatStream::next_batch`]
+/// returns them. Iterating lends each piece as a `&str` out of one shared buffer.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct Batch {
+    text: String,
+    /// The byte offset in `text` where each piece ends.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    /// How many pieces the batch holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the batch holds no piece.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every piece joined, in order.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The joined text, without copying it.
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
+    /// The piece at `index`.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// The pieces, in order.
+    pub fn iter(&self) -> Pieces<'_> {
+        Pieces { text: &self.text, ends: &self.ends, start: 0 }
+    }
+
+    /// Appends a piece; an empty one is not a piece and is skipped.
+    pub(crate) fn push(&mut self, piece: &str) {
+        if !piece.is_empty() {
+            self.text.push_str(piece);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// Appends as one piece whatever `write` appends to the buffer (nothing, no piece).
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        let before = self.text.len();
+        write(&mut self.text);
+        if self.text.len() > before {
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// Appends every piece of `other`, taking it over without a copy when `self` is empty.
+    pub(crate) fn append(&mut self, other: &mut Batch) {
+        if self.is_empty() {
+            std::mem::swap(self, other);
+            return;
+        }
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| base + end));
+        other.clear();
+    }
+
+    /// The pieces from `index` on, as a new batch.
+    pub(crate) fn tail(&self, index: usize) -> Batch {
+        let mut tail = Batch::default();
+        for piece in self.iter().skip(index) {
+            tail.push(piece);
+        }
+        tail
+    }
+
+    /// The bytes of the pieces from `index` on.
+    pub fn bytes_from(&self, index: usize) -> usize {
+        match index {
+            0 => self.text.len(),
+            i if i >= self.ends.len() => 0,
+            i => self.text.len() - self.ends[i - 1],
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Batch {
+    type Item = &'a str;
+    type IntoIter = Pieces<'a>;
+
+    fn into_iter(self) -> Pieces<'a> {
+        self.iter()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Batch {
+    /// A batch of the given pieces (empty strings are skipped).
+    fn from_iter<I: IntoIterator<Item = S>>(pieces: I) -> Batch {
+        let mut batch = Batch::default();
+        for piece in pieces {
+            batch.push(piece.as_ref());
+        }
+        batch
+    }
+}
+
+/// The pieces of a [`Batch`], lent out of its buffer.
+#[derive(Clone, Debug)]
+pub struct Pieces<'a> {
+    text: &'a str,
+    /// The ends of the pieces not yet taken.
+    ends: &'a [usize],
+    /// Where the first piece not yet taken starts.
+    start: usize,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (&end, rest) = self.ends.split_first()?;
+        let piece = &self.text[self.start..end];
+        (self.start, self.ends) = (end, rest);
+        Some(piece)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.ends.len(), Some(self.ends.len()))
+    }
+}
+
+impl DoubleEndedIterator for Pieces<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let (&end, rest) = self.ends.split_last()?;
+        let start = rest.last().copied().unwrap_or(self.start);
+        self.ends = rest;
+        Some(&self.text[start..end])
+    }
+}
+
+impl ExactSizeIterator for Pieces<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_come_back_as_pushed() {
+        let batch: Batch = ["a", "", "bé", "c"].into_iter().collect();
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.text(), "abéc");
+        assert_eq!(batch.iter().collect::<Vec<_>>(), ["a", "bé", "c"]);
+        assert_eq!(batch.iter().rev().collect::<Vec<_>>(), ["c", "bé", "a"]);
+        assert_eq!(batch.get(1), Some("bé"));
+        assert_eq!(batch.get(3), None);
+        assert_eq!(format!("{batch:?}"), r#"["a", "bé", "c"]"#);
+        assert_eq!(batch.tail(1), ["bé", "c"].into_iter().collect());
+        assert_eq!((batch.bytes_from(0), batch.bytes_from(1), batch.bytes_from(3)), (5, 4, 0));
+    }
+
+    #[test]
+    fn append_keeps_order_and_offsets() {
+        let mut a: Batch = ["x"].into_iter().collect();
+        let mut b: Batch = ["yy", "z"].into_iter().collect();
+        a.append(&mut b);
+        assert!(b.is_empty());
+        assert_eq!(a.iter().collect::<Vec<_>>(), ["x", "yy", "z"]);
+        let mut empty = Batch::default();
+        empty.append(&mut a);
+        assert_eq!(empty.iter().collect::<Vec<_>>(), ["x", "yy", "z"]);
+        assert!(a.is_empty());
+    }
+}
