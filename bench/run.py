@@ -252,7 +252,7 @@ def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -
             return
         ratio = theirs / ours
         ok = ratio >= target if higher_is_better else ratio >= target
-        print(f"  {label:<70} {ratio:>7.2f}x  (target >= {target}x) {'PASS' if ok else 'MISS'}")
+        print(f"  {label:<70} {ratio:>7.2f}x  (target >= {target:.3g}x) {'PASS' if ok else 'MISS'}")
 
     print("ratios (peer time / our time, same run):")
     for impl in ["python mixerlead sync", "python mixerlead async"]:

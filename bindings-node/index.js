@@ -65,8 +65,7 @@ class ChatStream {
   #next = 0;
   #offset = 0;
   #done = false;
-  #prefetch = null;
-  #served = ''; // the text of batches served in full (the native text runs one batch ahead)
+  #withheld = 0; // UTF-16 units of a batch left unserved when the stream ended early
 
   constructor(nativeStream, signal) {
     this.#native = nativeStream;
@@ -84,14 +83,16 @@ class ChatStream {
 
   /** All the text handed out so far. */
   get text() {
-    return this.#served + this.#batch.slice(0, this.#offset);
+    // The native text ends with the whole current batch; part of it may not be served yet.
+    const all = this.#native.text;
+    return all.slice(0, all.length - this.#withheld - (this.#batch.length - this.#offset));
   }
 
   /** The next piece (async iterator protocol). */
   async next() {
     if (this.#lengths !== null && this.#next < this.#lengths.length) return { value: this.#take(), done: false };
     while (!this.#done) {
-      const batch = await this.#fetch().catch((error) => {
+      const batch = await call(this.#native.nextBatch()).catch((error) => {
         this.#finish();
         throw error;
       });
@@ -101,8 +102,6 @@ class ChatStream {
         break;
       }
       if (batch.lengths.length > 0) {
-        this.#startPrefetch();
-        this.#served += this.#batch;
         this.#batch = batch.text;
         this.#lengths = batch.lengths;
         this.#next = 0;
@@ -111,22 +110,6 @@ class ChatStream {
       }
     }
     return { value: undefined, done: true };
-  }
-
-  /** The batch already asked for, or a new request for one. */
-  #fetch() {
-    const pending = this.#prefetch;
-    this.#prefetch = null;
-    return pending || call(this.#native.nextBatch());
-  }
-
-  /**
-   * Asks for the next batch while the caller works through this one, so the runtime reads and
-   * decodes meanwhile: at most one batch ahead.
-   */
-  #startPrefetch() {
-    this.#prefetch = call(this.#native.nextBatch());
-    this.#prefetch.catch(() => {}); // handled when awaited; never an unhandled rejection
   }
 
   /** The next piece of the current batch. */
@@ -167,8 +150,7 @@ class ChatStream {
 
   #finish() {
     this.#done = true;
-    this.#prefetch = null;
-    this.#served += this.#batch.slice(0, this.#offset);
+    this.#withheld += this.#batch.length - this.#offset;
     this.#batch = '';
     this.#lengths = null;
     this.#next = 0;

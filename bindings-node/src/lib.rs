@@ -232,4 +232,10 @@ impl NativeStream {
     pub fn conversation_id(&self) -> Option<String> {
         self.shared.info().conversation_id()
     }
+
+    /// The text of every batch handed to JS so far.
+    #[napi(getter)]
+    pub fn text(&self) -> String {
+        self.shared.info().text()
+    }
 }

@@ -15,7 +15,16 @@ use crate::wait::{into_asyncio, wait};
 struct Local {
     batch: Batch,
     next: usize,
+    /// Bytes of a batch left unserved when the stream was closed.
+    withheld: usize,
     done: bool,
+}
+
+impl Local {
+    /// Bytes the core handed over that Python has not been given.
+    fn unserved(&self) -> usize {
+        self.withheld + self.batch.bytes_from(self.next)
+    }
 }
 
 /// A batch handed to Python as a `list` of `str`.
@@ -109,7 +118,7 @@ impl ChatStream {
         loop {
             self.drain_local();
             if self.local().done {
-                return Ok(self.shared.info().text());
+                return Ok(self.text());
             }
             let batch = wait(py, self.shared.next_batch()).inspect_err(|_| self.close())?;
             self.store(batch);
@@ -119,8 +128,9 @@ impl ChatStream {
     /// Aborts the request (the connection is closed); iteration then ends.
     fn close(&self) {
         self.shared.cancel();
-        self.drain_local();
-        self.local().done = true;
+        let mut local = self.local();
+        local.withheld += local.batch.bytes_from(local.next);
+        (local.batch, local.next, local.done) = (Batch::default(), 0, true);
     }
 
     /// The conversation id, once the service named it; `None` until then.
@@ -132,10 +142,7 @@ impl ChatStream {
     /// All the text handed out so far.
     #[getter]
     fn text(&self) -> String {
-        let unserved = {
-            let local = self.local();
-            local.batch.bytes_from(local.next)
-        };
+        let unserved = self.local().unserved();
         let mut text = self.shared.info().text();
         text.truncate(text.len() - unserved);
         text

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use tokio::task::AbortHandle;
 
 use crate::batch::Batch;
 use crate::error::Result;
@@ -62,24 +63,65 @@ impl Cancellation {
 }
 
 /// A [`ChatStream`] shared between a binding's objects and the runtime: pull batches from any
-/// thread, cancel from any other. Cheap to clone.
+/// thread, cancel from any other. Cheap to clone; dropping the last clone aborts the request.
+///
+/// After each batch it reads ahead on the runtime while the binding serves that batch, so the
+/// next pull finds its pieces decoded. Pieces read ahead are not handed out: the stream's
+/// `text` counts only the batches pulled.
 #[derive(Clone)]
 pub struct SharedStream {
     stream: Arc<Mutex<ChatStream>>,
     info: StreamInfo,
     cancellation: Cancellation,
+    read_ahead: Arc<ReadAhead>,
+}
+
+/// The read-ahead task of a stream, aborted when the last [`SharedStream`] clone goes (the task
+/// holds the stream, which would otherwise keep the request open).
+#[derive(Default)]
+struct ReadAhead {
+    task: std::sync::Mutex<Option<AbortHandle>>,
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+    }
 }
 
 impl SharedStream {
     /// Shares `stream`.
     pub fn new(stream: ChatStream) -> Self {
-        SharedStream { info: stream.info(), stream: Arc::new(Mutex::new(stream)), cancellation: Cancellation::new() }
+        SharedStream {
+            info: stream.info(),
+            stream: Arc::new(Mutex::new(stream)),
+            cancellation: Cancellation::new(),
+            read_ahead: Arc::default(),
+        }
     }
 
     /// The next batch of pieces; `None` at the end, or once [`SharedStream::cancel`] was called.
     pub async fn next_batch(&self) -> Result<Option<Batch>> {
-        let pull = async { self.stream.lock().await.next_batch().await };
+        let pull = async {
+            let mut stream = self.stream.clone().lock_owned().await;
+            let batch = stream.next_batch().await;
+            if matches!(batch, Some(Ok(_))) {
+                self.read_ahead(stream);
+            }
+            batch
+        };
         self.cancellation.run(pull).await.flatten().transpose()
+    }
+
+    /// Waits on the runtime, holding the stream, until its next pieces are decoded (or it ends).
+    fn read_ahead(&self, mut stream: OwnedMutexGuard<ChatStream>) {
+        let cancellation = self.cancellation.clone();
+        let task = crate::runtime::handle().spawn(async move {
+            cancellation.run(stream.fill()).await;
+        });
+        *self.read_ahead.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
     }
 
     /// Aborts the request (the connection closes) and ends the stream, waking a pending pull.

@@ -69,6 +69,14 @@ impl StreamInfo {
         self.shared.undelivered.fetch_sub(bytes, Ordering::AcqRel);
     }
 
+    /// Drops the decoded text that was never handed out (the stream was aborted).
+    fn discard_undelivered(&self) {
+        let mut text = self.lock_text();
+        let undelivered = self.shared.undelivered.swap(0, Ordering::AcqRel);
+        let kept = text.len() - undelivered;
+        text.truncate(kept);
+    }
+
     fn set_conversation_id(&self, id: String) {
         let _ = self.shared.conversation_id.set(id);
     }
@@ -177,10 +185,16 @@ impl ChatStream {
         Poll::Ready(Some(Ok(batch)))
     }
 
+    /// Waits until pieces are decoded (or the stream has ended or failed) without handing any
+    /// out: the next batch then comes at once.
+    pub(crate) async fn fill(&mut self) {
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+
     /// Aborts the request now, as dropping the stream would; later polls end the stream.
     pub fn abort(&mut self) {
         self.body = None;
-        self.info.delivered(self.ready.bytes_from(self.served));
+        self.info.discard_undelivered();
         self.ready.clear();
         self.served = 0;
         self.finished = true;

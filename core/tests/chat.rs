@@ -118,6 +118,19 @@ async fn pieces_then_batches_lose_nothing() {
 }
 
 #[tokio::test]
+async fn text_after_abort_is_what_was_handed_out() {
+    let emu = emulator().await;
+    let mut stream = client(&emu.scenario_url("pieces=3000")).chat(ChatRequest::new("x")).await.unwrap();
+    let mut handed = String::new();
+    for _ in 0..5 {
+        handed.push_str(&stream.next().await.unwrap().unwrap());
+    }
+    stream.abort();
+    assert_eq!(stream.text(), handed);
+    assert!(stream.next().await.is_none());
+}
+
+#[tokio::test]
 async fn batches_hold_every_piece_once() {
     let emu = emulator().await;
     let url = emu.scenario_url("pieces=3000");

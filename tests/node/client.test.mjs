@@ -47,6 +47,19 @@ test('many pieces in every format', async () => {
   }
 });
 
+test('text is exactly what was handed out, across batches read ahead', async () => {
+  const stream = await client(emu.url('pieces=30000')).chat.stream({ message: 'x' });
+  let handed = '';
+  let count = 0;
+  for await (const piece of stream) {
+    handed += piece;
+    if (++count % 997 === 0) assert.equal(stream.text, handed, `after ${count} pieces`);
+    if (count === 25000) break;
+  }
+  assert.equal(stream.text, handed, 'after break mid-batch');
+  assert.equal(handed, generated(30000).slice(0, handed.length));
+});
+
 test('split UTF-8 is joined', async () => {
   for (const format of ['sse', 'ndjson', 'json', 'text', 'none']) {
     const { text } = await client(emu.url(`format=${format};split_utf8`)).chat.send({ message: 'x' });

@@ -54,6 +54,19 @@ async def test_many_pieces(emu: Emulator) -> None:
     assert text == "".join(f"é{i} " if i % 20 == 19 else f"w{i} " for i in range(20000))
 
 
+async def test_text_is_what_was_handed_out_across_batches(emu: Emulator) -> None:
+    stream = await aclient(emu.url("pieces=30000")).chat.stream("x")
+    handed: List[str] = []
+    async for piece in stream:
+        handed.append(piece)
+        if len(handed) % 997 == 0:
+            assert stream.text == "".join(handed), len(handed)
+        if len(handed) == 25000:
+            break
+    await stream.aclose()
+    assert stream.text == "".join(handed)
+
+
 async def test_errors(emu: Emulator, sid: str) -> None:
     with pytest.raises(mixerlead.NotFoundError) as info:
         await aclient(emu.url()).chat.stream("x", conversation_id="conv_missing")

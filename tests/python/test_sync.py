@@ -60,6 +60,19 @@ def test_read_returns_the_whole_reply_after_some_pieces(emu: Emulator) -> None:
     assert list(stream) == []
 
 
+def test_text_is_what_was_handed_out_across_batches(emu: Emulator) -> None:
+    stream = client(emu.url("pieces=30000")).chat.stream("x")
+    handed: List[str] = []
+    for piece in stream:
+        handed.append(piece)
+        if len(handed) % 997 == 0:
+            assert stream.text == "".join(handed), len(handed)
+        if len(handed) == 25000:
+            break
+    stream.close()
+    assert stream.text == "".join(handed)
+
+
 def test_many_pieces_in_order(emu: Emulator) -> None:
     for fmt in ["sse", "ndjson", "text", "json"]:
         text = "".join(client(emu.url(f"format={fmt};pieces=20000")).chat.stream("x"))

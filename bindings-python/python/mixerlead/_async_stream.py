@@ -7,7 +7,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Any, AsyncIterator, Awaitable, List, Optional, Type
+    from typing import AsyncIterator, List, Optional, Type
 
     from ._native import ChatStream
 
@@ -19,17 +19,14 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native", "_batch", "_pos", "_done", "_prefetch", "_served")
+    __slots__ = ("_native", "_batch", "_pos", "_done")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
+        # The batch being served (the native stream reads the next one meanwhile).
         self._batch: List[str] = []
         self._pos = 0
         self._done = False
-        # The next batch, asked for while the caller works through this one (one batch ahead).
-        self._prefetch: Optional[Awaitable[Optional[List[str]]]] = None
-        # The text of the batches already served in full (the native text runs one batch ahead).
-        self._served: List[str] = []
 
     def __aiter__(self) -> AsyncIterator[str]:
         # An async generator resumes one frame per piece, where calling __anext__ would build a
@@ -59,14 +56,11 @@ class AsyncChatStream:
             return batch[pos]
         try:
             while not self._done:
-                pending, self._prefetch = self._prefetch, None
-                fetched = await (pending if pending is not None else self._native._afetch())
+                fetched = await self._native._afetch()
                 if fetched is None:
                     self._done = True
                     break
                 if fetched:
-                    self._prefetch = _quiet(self._native._afetch())
-                    self._served.append("".join(batch))
                     self._batch = fetched
                     self._pos = 1
                     return fetched[0]
@@ -85,7 +79,10 @@ class AsyncChatStream:
     @property
     def text(self) -> str:
         """All the text handed out so far."""
-        return "".join(self._served) + "".join(self._batch[: self._pos])
+        # The native text ends with the whole current batch; part of it may not be served yet.
+        text = self._native.text
+        unserved = sum(map(len, self._batch[self._pos :]))
+        return text[: len(text) - unserved]
 
     async def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply."""
@@ -106,9 +103,6 @@ class AsyncChatStream:
 
     def _close(self) -> None:
         self._done = True
-        pending, self._prefetch = self._prefetch, None
-        if pending is not None:
-            pending.cancel()  # type: ignore[attr-defined]
         self._native.close()
 
     async def __aenter__(self) -> "AsyncChatStream":
@@ -125,14 +119,3 @@ class AsyncChatStream:
     def __repr__(self) -> str:
         return f"<mixerlead.AsyncChatStream conversation_id={self.conversation_id!r}>"
 
-
-def _retrieve(future: Any) -> None:
-    if not future.cancelled():
-        future.exception()
-
-
-def _quiet(future: Awaitable[Optional[List[str]]]) -> Awaitable[Optional[List[str]]]:
-    """Marks a prefetch's failure as seen, so an abandoned stream logs no "exception was never
-    retrieved"; awaiting it still raises."""
-    future.add_done_callback(_retrieve)  # type: ignore[attr-defined]
-    return future
