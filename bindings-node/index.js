@@ -89,8 +89,16 @@ class ChatStream {
   }
 
   /** The next piece (async iterator protocol). */
-  async next() {
-    if (this.#lengths !== null && this.#next < this.#lengths.length) return { value: this.#take(), done: false };
+  next() {
+    // Not an async function: a piece of the current batch costs one settled promise, no more.
+    if (this.#lengths !== null && this.#next < this.#lengths.length) {
+      return Promise.resolve({ value: this.#take(), done: false });
+    }
+    return this.#nextBatch();
+  }
+
+  /** Waits for the next batch and takes its first piece. */
+  async #nextBatch() {
     while (!this.#done) {
       const batch = await call(this.#native.nextBatch()).catch((error) => {
         this.#finish();

@@ -185,17 +185,22 @@ impl NativeClient {
 }
 
 /// A batch of pieces as one string and the UTF-16 length of each piece: two values cross into
-/// JS per batch instead of one string per piece.
+/// JS per batch instead of one string per piece. The lengths take one byte each when every
+/// piece is shorter than 256 units (nearly always: pieces are tokens).
 #[napi(object)]
 pub struct NativeBatch {
     pub text: String,
-    pub lengths: Uint32Array,
+    pub lengths: Either<Uint8Array, Uint32Array>,
 }
 
 impl NativeBatch {
     fn from_batch(batch: Batch) -> NativeBatch {
         let lengths: Vec<u32> = batch.iter().map(utf16_len).collect();
-        NativeBatch { text: batch.into_text(), lengths: Uint32Array::new(lengths) }
+        let lengths = match lengths.iter().map(|&l| u8::try_from(l)).collect::<std::result::Result<Vec<u8>, _>>() {
+            Ok(short) => Either::A(Uint8Array::new(short)),
+            Err(_) => Either::B(Uint32Array::new(lengths)),
+        };
+        NativeBatch { text: batch.into_text(), lengths }
     }
 }
 

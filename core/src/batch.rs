@@ -8,8 +8,9 @@ use std::fmt;
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct Batch {
     text: String,
-    /// The byte offset in `text` where each piece ends.
-    ends: Vec<usize>,
+    /// The byte offset in `text` where each piece ends (a batch stays far below 4 GiB: the
+    /// stream stops adding reads to it past `MAX_BATCH_BYTES`).
+    ends: Vec<u32>,
 }
 
 impl Batch {
@@ -35,8 +36,8 @@ impl Batch {
 
     /// The piece at `index`.
     pub fn get(&self, index: usize) -> Option<&str> {
-        let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        let end = *self.ends.get(index)? as usize;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
         Some(&self.text[start..end])
     }
 
@@ -49,7 +50,7 @@ impl Batch {
     pub(crate) fn push(&mut self, piece: &str) {
         if !piece.is_empty() {
             self.text.push_str(piece);
-            self.ends.push(self.text.len());
+            self.ends.push(self.end());
         }
     }
 
@@ -58,7 +59,7 @@ impl Batch {
         let before = self.text.len();
         write(&mut self.text);
         if self.text.len() > before {
-            self.ends.push(self.text.len());
+            self.ends.push(self.end());
         }
     }
 
@@ -68,8 +69,9 @@ impl Batch {
             std::mem::swap(self, other);
             return;
         }
-        let base = self.text.len();
+        let base = self.end();
         self.text.push_str(&other.text);
+        self.end(); // checks the joined length
         self.ends.extend(other.ends.iter().map(|end| base + end));
         other.clear();
     }
@@ -88,8 +90,13 @@ impl Batch {
         match index {
             0 => self.text.len(),
             i if i >= self.ends.len() => 0,
-            i => self.text.len() - self.ends[i - 1],
+            i => self.text.len() - self.ends[i - 1] as usize,
         }
+    }
+
+    /// The length of `text` as a piece end.
+    fn end(&self) -> u32 {
+        u32::try_from(self.text.len()).expect("a batch stays under 4 GiB (see MAX_BATCH_BYTES)")
     }
 
     pub(crate) fn clear(&mut self) {
@@ -129,7 +136,7 @@ impl<S: AsRef<str>> FromIterator<S> for Batch {
 pub struct Pieces<'a> {
     text: &'a str,
     /// The ends of the pieces not yet taken.
-    ends: &'a [usize],
+    ends: &'a [u32],
     /// Where the first piece not yet taken starts.
     start: usize,
 }
@@ -139,6 +146,7 @@ impl<'a> Iterator for Pieces<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let (&end, rest) = self.ends.split_first()?;
+        let end = end as usize;
         let piece = &self.text[self.start..end];
         (self.start, self.ends) = (end, rest);
         Some(piece)
@@ -152,9 +160,9 @@ impl<'a> Iterator for Pieces<'a> {
 impl DoubleEndedIterator for Pieces<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let (&end, rest) = self.ends.split_last()?;
-        let start = rest.last().copied().unwrap_or(self.start);
+        let start = rest.last().map_or(self.start, |&e| e as usize);
         self.ends = rest;
-        Some(&self.text[start..end])
+        Some(&self.text[start..end as usize])
     }
 }
 

@@ -23,6 +23,9 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// exceed it by one read): keeps memory flat when many streams run at once.
 const MAX_BATCH: usize = 8192;
 
+/// Bytes of text past which a batch stops taking reads that are already waiting.
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
 /// What can be read about a stream from any thread while another one waits on it: the
 /// conversation id and the text handed out so far. Cheap to clone.
 #[derive(Clone, Default)]
@@ -173,6 +176,7 @@ impl ChatStream {
         }
         // Take whatever else the network already has, without waiting for more.
         while self.unserved() < MAX_BATCH
+            && self.ready.text().len() < MAX_BATCH_BYTES
             && self.failure.is_none()
             && !self.finished
             && self.poll_body_once(cx).is_ready()
