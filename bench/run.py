@@ -125,6 +125,7 @@ def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
             "node mixerlead": node + ["mixerlead", "first"],
             "node fetch": node + ["fetch", "first"],
             "rust mixerlead": rust + ["mixerlead", "first"],
+            "rust ceiling (reqwest+lines)": rust + ["ceiling", "first"],
         },
         "concurrent": {
             "python mixerlead async": py + ["mixerlead-async", "concurrent"],

@@ -3,8 +3,9 @@
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
+use mixerlead::bridge::SharedStream;
 use mixerlead::runtime::block_on;
-use mixerlead::{Batch, ChatStream};
+use mixerlead::Batch;
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
@@ -13,7 +14,8 @@ use crate::strings::{cleared, live, nul_terminated, null};
 /// A streamed reply being read with ml_stream_next.
 #[allow(non_camel_case_types)]
 pub struct ml_stream {
-    stream: ChatStream,
+    /// Shared with the runtime, which decodes the next batch while this one is handed out.
+    stream: SharedStream,
     /// The batch being handed out (one crossing into the runtime per batch), and the index of
     /// its next piece.
     batch: Batch,
@@ -37,7 +39,7 @@ pub unsafe extern "C" fn ml_chat_stream(
         let (out, client, request) = unsafe { (cleared(out)?, live(client, "client")?, chat_request(request)?) };
         let stream = block_on(client.inner.chat(request)).map_err(|e| fail(&e))?;
         let stream = ml_stream {
-            stream,
+            stream: SharedStream::new(stream),
             batch: Batch::default(),
             next: 0,
             current: Vec::new(),
@@ -74,12 +76,12 @@ pub unsafe extern "C" fn ml_stream_next(
                 return Ok(ml_status::ML_DONE);
             }
             match block_on(s.stream.next_batch()) {
-                Some(Ok(batch)) => (s.batch, s.next) = (batch, 0),
-                Some(Err(e)) => {
+                Ok(Some(batch)) => (s.batch, s.next) = (batch, 0),
+                Err(e) => {
                     s.ended = true;
                     return Err(fail(&e));
                 }
-                None => s.ended = true,
+                Ok(None) => s.ended = true,
             }
         }
         let piece = s.batch.get(s.next).unwrap_or_default();
@@ -104,7 +106,7 @@ pub unsafe extern "C" fn ml_stream_conversation_id(stream: *const ml_stream) -> 
     if let Some(id) = s.conversation_id.get() {
         return id.as_ptr();
     }
-    match s.stream.conversation_id() {
+    match s.stream.info().conversation_id() {
         Some(id) => s.conversation_id.get_or_init(|| CString::new(id).unwrap_or_default()).as_ptr(),
         None => std::ptr::null(),
     }

@@ -113,6 +113,16 @@ impl ChatStream {
         into_asyncio(py, async move { Ok(shared.next_batch().await?.map(PieceList)) })
     }
 
+    /// The next batch if it is already decoded, without a trip through the runtime: a list of
+    /// pieces, `None` at the end, or an empty list when `_afetch` must wait for one.
+    fn _try_take<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        match self.shared.try_next_batch() {
+            None => Ok(Some(PyList::empty(py))),
+            Some(Ok(batch)) => batch.map(|b| PieceList(b).into_pyobject(py)).transpose(),
+            Some(Err(error)) => Err(crate::errors::to_py_err(py, error)),
+        }
+    }
+
     /// Consumes the rest and returns the whole reply.
     fn read(&self, py: Python<'_>) -> PyResult<String> {
         loop {

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use tokio::task::AbortHandle;
@@ -113,6 +114,27 @@ impl SharedStream {
             batch
         };
         self.cancellation.run(pull).await.flatten().transpose()
+    }
+
+    /// The next batch if it can be had without waiting: `None` when the read-ahead still holds
+    /// the stream or nothing has arrived yet (then call [`SharedStream::next_batch`]). Lets a
+    /// binding skip the trip through the runtime when pieces are already decoded.
+    pub fn try_next_batch(&self) -> Option<Result<Option<Batch>>> {
+        if self.cancellation.is_cancelled() {
+            return Some(Ok(None));
+        }
+        let mut stream = self.stream.clone().try_lock_owned().ok()?;
+        let _context = crate::runtime::runtime().enter();
+        let mut cx = Context::from_waker(Waker::noop());
+        match stream.poll_batch(&mut cx) {
+            Poll::Pending => None,
+            Poll::Ready(Some(Ok(batch))) => {
+                self.read_ahead(stream);
+                Some(Ok(Some(batch)))
+            }
+            Poll::Ready(Some(Err(error))) => Some(Err(error)),
+            Poll::Ready(None) => Some(Ok(None)),
+        }
     }
 
     /// Waits on the runtime, holding the stream, until its next pieces are decoded (or it ends).

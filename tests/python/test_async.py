@@ -67,6 +67,27 @@ async def test_text_is_what_was_handed_out_across_batches(emu: Emulator) -> None
     assert stream.text == "".join(handed)
 
 
+async def test_the_loop_keeps_turning_while_a_long_reply_is_read(emu: Emulator) -> None:
+    count = 0
+    seen_by_ticker: List[int] = []
+
+    async def ticker() -> None:
+        while True:
+            seen_by_ticker.append(count)
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    stream = await aclient(emu.url("pieces=200000")).chat.stream("x")
+    async for _ in stream:
+        count += 1
+        if count % 8000 == 0:
+            time.sleep(0.005)  # a slow consumer: the next batch is decoded before it is asked for
+    task.cancel()
+    assert count == 200000
+    longest = max(b - a for a, b in zip(seen_by_ticker, seen_by_ticker[1:]))
+    assert longest <= 2 * 8192, f"{longest} pieces were read without the loop turning once"
+
+
 async def test_errors(emu: Emulator, sid: str) -> None:
     with pytest.raises(mixerlead.NotFoundError) as info:
         await aclient(emu.url()).chat.stream("x", conversation_id="conv_missing")
