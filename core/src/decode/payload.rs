@@ -42,13 +42,34 @@ fn simple_text(data: &str) -> Option<&str> {
 pub(crate) fn simple_text_line(event: &str) -> Option<(&str, usize)> {
     const OPEN: &str = "{\"text\":\"";
     let inner = event.strip_prefix(OPEN)?.as_bytes();
-    let quote = inner.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let quote = first_quote_backslash_or_control(inner)?;
     if inner[quote] != b'"' || !inner[quote..].starts_with(b"\"}\n\n") {
         return None;
     }
     // A quote is ASCII, so `OPEN.len() + quote` is a character boundary.
     let text = event.get(OPEN.len()..OPEN.len() + quote)?;
     Some((text, OPEN.len() + quote + 4))
+}
+
+/// The index of the first `"`, `\` or control byte: eight bytes at a time (a piece is often
+/// shorter than eight), then byte by byte.
+fn first_quote_backslash_or_control(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Each mask flags the first matching byte exactly (later flags may be spurious, which the
+    // lowest set bit never is).
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
+    let equal = |word: u64, b: u8| below(word ^ (ONES * u64::from(b)), 1);
+    let mut start = 0;
+    while let Some(chunk) = bytes.get(start..start + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let found = equal(word, b'"') | equal(word, b'\\') | below(word, 0x20);
+        if found != 0 {
+            return Some(start + (found.trailing_zeros() / 8) as usize);
+        }
+        start += 8;
+    }
+    bytes[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|i| start + i)
 }
 
 fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Output) {
@@ -178,6 +199,29 @@ mod tests {
             if let Some((text, len)) = found {
                 let parsed = run(line[..len].trim_end());
                 assert_eq!(parsed, if text.is_empty() { vec![] } else { vec![Text(text.into())] }, "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_finds_the_first_special_byte() {
+        let slow = |bytes: &[u8]| bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let alphabet = [b'a', b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x00, 0x21, 0x5c ^ 0x80];
+        let mut seed = 7u32;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        // Mostly plain bytes, so the special ones land at every offset.
+                        if seed % 8 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a' + (seed >> 8) as u8 % 26
+                        }
+                    })
+                    .collect();
+                assert_eq!(first_quote_backslash_or_control(&bytes), slow(&bytes), "{bytes:?}");
             }
         }
     }

@@ -32,7 +32,7 @@ impl TextDecoder {
 
     fn decode_into(&mut self, mut bytes: &[u8], text: &mut String) {
         loop {
-            match std::str::from_utf8(bytes) {
+            match simdutf8::compat::from_utf8(bytes) {
                 Ok(valid) => {
                     text.push_str(valid);
                     return;
