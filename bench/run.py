@@ -33,7 +33,7 @@ class Sizes:
     imports: int
 
 
-FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=3, imports=5)
+FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=5, imports=5)
 SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1)
 
 

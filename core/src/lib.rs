@@ -21,6 +21,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For the highest throughput read whole batches with [`ChatStream::next_batch`]: a [`Batch`]
+//! lends its pieces as `&str` out of one buffer, where the [`futures_util::Stream`] API
+//! allocates a `String` per piece.
+//!
 //! Synchronous code uses [`blocking::Client`]. All async work runs on one process-wide tokio
 //! runtime ([`runtime`]), whatever runtime the caller uses.
 

@@ -162,6 +162,17 @@ impl ChatStream {
     /// Every piece decoded so far, waiting for at least one; `None` at the end. The fastest
     /// way to read a reply: one allocation per network read instead of one per piece, and the
     /// way bindings make one crossing of the language boundary carry many pieces.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mixerlead::Client) -> Result<(), mixerlead::Error> {
+    /// let mut stream = client.chat(mixerlead::ChatRequest::new("Hi")).await?;
+    /// while let Some(batch) = stream.next_batch().await {
+    ///     for piece in &batch? {
+    ///         print!("{piece}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn next_batch(&mut self) -> Option<Result<Batch>> {
         std::future::poll_fn(|cx| self.poll_batch(cx)).await
     }
