@@ -65,6 +65,7 @@ async def test_text_is_what_was_handed_out_across_batches(emu: Emulator) -> None
             break
     await stream.aclose()
     assert stream.text == "".join(handed)
+    assert [piece async for piece in stream] == [], "iteration ends at close, mid-batch too"
 
 
 async def test_the_loop_keeps_turning_while_a_long_reply_is_read(emu: Emulator) -> None:

@@ -7,7 +7,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import AsyncIterator, Generator, List, Optional, Type
+    from typing import AsyncIterator, Generator, Iterator, List, Optional, Type
 
     from ._native import ChatStream
 
@@ -19,28 +19,26 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native", "_batch", "_pos", "_done")
+    __slots__ = ("_native", "_batch", "_pieces_left", "_withheld", "_done")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
-        # The batch being served (the native stream reads the next one meanwhile).
+        # The batch being served and an iterator over its pieces not yet handed out (the native
+        # stream reads the next batch meanwhile).
         self._batch: List[str] = []
-        self._pos = 0
+        self._pieces_left: Iterator[str] = iter(self._batch)
+        self._withheld = 0  # characters of a batch left unserved by close()
         self._done = False
 
     def __aiter__(self) -> AsyncIterator[str]:
-        # An async generator resumes one frame per piece, where calling __anext__ would build a
-        # coroutine per piece: about 1.6x faster for `async for` over a long reply.
+        # An async generator looping over the batch's list iterator resumes one frame per piece,
+        # where calling __anext__ would build a coroutine per piece.
         return self._pieces()
 
     async def _pieces(self) -> AsyncIterator[str]:
         while True:
-            pos = self._pos
-            batch = self._batch
-            while pos < len(batch):
-                pos += 1
-                self._pos = pos
-                yield batch[pos - 1]
+            for piece in self._pieces_left:
+                yield piece
             try:
                 piece = await self.__anext__()
             except StopAsyncIteration:
@@ -49,11 +47,9 @@ class AsyncChatStream:
 
     async def __anext__(self) -> str:
         # Pieces are served from the current batch: one crossing into the runtime per batch.
-        pos = self._pos
-        batch = self._batch
-        if pos < len(batch):
-            self._pos = pos + 1
-            return batch[pos]
+        piece = next(self._pieces_left, None)
+        if piece is not None:
+            return piece
         try:
             while not self._done:
                 fetched = self._native._try_take()
@@ -66,14 +62,24 @@ class AsyncChatStream:
                     break
                 if fetched:
                     self._batch = fetched
-                    self._pos = 1
-                    return fetched[0]
+                    self._pieces_left = iter(fetched)
+                    return next(self._pieces_left)
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
             self._close()
             raise
         raise StopAsyncIteration
+
+    def _unserved(self) -> int:
+        """Characters of the current batch not handed out yet."""
+        left = self._pieces_left.__length_hint__()  # type: ignore[attr-defined]
+        return sum(map(len, self._batch[len(self._batch) - left :])) if left else 0
+
+    def _skip_batch(self) -> None:
+        """Counts the rest of the current batch as handed out (the iterator then ends)."""
+        for _ in self._pieces_left:
+            pass
 
     @property
     def conversation_id(self) -> Optional[str]:
@@ -85,15 +91,14 @@ class AsyncChatStream:
         """All the text handed out so far."""
         # The native text ends with the whole current batch; part of it may not be served yet.
         text = self._native.text
-        unserved = sum(map(len, self._batch[self._pos :]))
-        return text[: len(text) - unserved]
+        return text[: len(text) - self._withheld - self._unserved()]
 
     async def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply."""
         try:
             while True:
                 await self.__anext__()
-                self._pos = len(self._batch)
+                self._skip_batch()
         except StopAsyncIteration:
             return self.text
 
@@ -107,6 +112,8 @@ class AsyncChatStream:
 
     def _close(self) -> None:
         self._done = True
+        self._withheld += self._unserved()
+        self._skip_batch()  # iteration ends now, not after the rest of the batch
         self._native.close()
 
     async def __aenter__(self) -> "AsyncChatStream":
