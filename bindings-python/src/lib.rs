@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::ChatStream>()?;
+    m.add_class::<stream::BatchPieces>()?;
     m.add("__version__", mixerlead::VERSION)?;
     Ok(())
 }

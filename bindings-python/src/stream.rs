@@ -1,12 +1,13 @@
 //! `ChatStream`: the sync iterator (pieces served from a local batch, one crossing into the
 //! runtime per batch) and the primitives `AsyncChatStream` is built on in Python.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use mixerlead::bridge::SharedStream;
 use mixerlead::Batch;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::PyString;
 
 use crate::wait::{into_asyncio, wait};
 
@@ -27,16 +28,48 @@ impl Local {
     }
 }
 
-/// A batch handed to Python as a `list` of `str`.
-struct PieceList(Batch);
+/// A batch for `AsyncChatStream`: an iterator that makes each piece's `str` only when it is
+/// reached, so a batch waiting to be served holds its text once (not one object per piece).
+#[pyclass(frozen, module = "mixerlead")]
+pub struct BatchPieces {
+    batch: Batch,
+    next: AtomicUsize,
+}
 
-impl<'py> IntoPyObject<'py> for PieceList {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
-    type Error = PyErr;
+impl BatchPieces {
+    fn new(batch: Batch) -> Self {
+        BatchPieces { batch, next: AtomicUsize::new(0) }
+    }
+}
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.0.iter())
+#[pymethods]
+impl BatchPieces {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
+        let next = self.next.load(Ordering::Relaxed);
+        let piece = self.batch.get(next)?;
+        self.next.store(next + 1, Ordering::Relaxed);
+        Some(PyString::new(py, piece))
+    }
+
+    /// Pieces not handed out yet.
+    fn __len__(&self) -> usize {
+        self.batch.len().saturating_sub(self.next.load(Ordering::Relaxed))
+    }
+
+    /// Characters (code points) of the pieces not handed out yet.
+    fn unserved_chars(&self) -> usize {
+        let left = self.batch.bytes_from(self.next.load(Ordering::Relaxed));
+        let text = self.batch.text();
+        text[text.len() - left..].chars().count()
+    }
+
+    /// Counts every piece as handed out.
+    fn skip(&self) {
+        self.next.store(self.batch.len(), Ordering::Relaxed);
     }
 }
 
@@ -110,15 +143,15 @@ impl ChatStream {
     /// keeps the batch itself (this object's own buffer is the sync iterator's).
     fn _afetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
-        into_asyncio(py, async move { Ok(shared.next_batch().await?.map(PieceList)) })
+        into_asyncio(py, async move { Ok(shared.next_batch().await?.map(BatchPieces::new)) })
     }
 
-    /// The next batch if it is already decoded, without a trip through the runtime: a list of
-    /// pieces, `None` at the end, or an empty list when `_afetch` must wait for one.
-    fn _try_take<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+    /// The next batch if it is already decoded, without a trip through the runtime: its
+    /// pieces, `None` at the end, or no pieces when `_afetch` must wait for them.
+    fn _try_take(&self, py: Python<'_>) -> PyResult<Option<BatchPieces>> {
         match self.shared.try_next_batch() {
-            None => Ok(Some(PyList::empty(py))),
-            Some(Ok(batch)) => batch.map(|b| PieceList(b).into_pyobject(py)).transpose(),
+            None => Ok(Some(BatchPieces::new(Batch::default()))),
+            Some(Ok(batch)) => Ok(batch.map(BatchPieces::new)),
             Some(Err(error)) => Err(crate::errors::to_py_err(py, error)),
         }
     }

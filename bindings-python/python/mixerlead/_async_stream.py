@@ -7,9 +7,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import AsyncIterator, Generator, Iterator, List, Optional, Type
+    from typing import AsyncIterator, Generator, Optional, Type
 
-    from ._native import ChatStream
+    from ._native import BatchPieces, ChatStream
 
 
 class AsyncChatStream:
@@ -19,26 +19,26 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native", "_batch", "_pieces_left", "_withheld", "_done")
+    __slots__ = ("_native", "_pieces_left", "_withheld", "_done")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
-        # The batch being served and an iterator over its pieces not yet handed out (the native
-        # stream reads the next batch meanwhile).
-        self._batch: List[str] = []
-        self._pieces_left: Iterator[str] = iter(self._batch)
+        # The pieces of the batch being served not yet handed out (the native stream reads the
+        # next batch meanwhile).
+        self._pieces_left: Optional[BatchPieces] = None
         self._withheld = 0  # characters of a batch left unserved by close()
         self._done = False
 
     def __aiter__(self) -> AsyncIterator[str]:
-        # An async generator looping over the batch's list iterator resumes one frame per piece,
-        # where calling __anext__ would build a coroutine per piece.
+        # An async generator looping over the batch's native iterator resumes one frame per
+        # piece, where calling __anext__ would build a coroutine per piece.
         return self._pieces()
 
     async def _pieces(self) -> AsyncIterator[str]:
         while True:
-            for piece in self._pieces_left:
-                yield piece
+            if self._pieces_left is not None:
+                for piece in self._pieces_left:
+                    yield piece
             try:
                 piece = await self.__anext__()
             except StopAsyncIteration:
@@ -47,23 +47,23 @@ class AsyncChatStream:
 
     async def __anext__(self) -> str:
         # Pieces are served from the current batch: one crossing into the runtime per batch.
-        piece = next(self._pieces_left, None)
-        if piece is not None:
-            return piece
+        if self._pieces_left is not None:
+            piece = next(self._pieces_left, None)
+            if piece is not None:
+                return piece
         try:
             while not self._done:
                 fetched = self._native._try_take()
-                if fetched is not None and not fetched:  # nothing decoded yet: wait for it
+                if fetched is not None and not len(fetched):  # nothing decoded yet: wait for it
                     fetched = await self._native._afetch()
                 else:
                     await _LET_OTHERS_RUN  # one turn of the loop per batch, as a wait would give
                 if fetched is None:
                     self._done = True
                     break
-                if fetched:
-                    self._batch = fetched
-                    self._pieces_left = iter(fetched)
-                    return next(self._pieces_left)
+                if len(fetched):
+                    self._pieces_left = fetched
+                    return next(fetched)
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
@@ -73,13 +73,12 @@ class AsyncChatStream:
 
     def _unserved(self) -> int:
         """Characters of the current batch not handed out yet."""
-        left = self._pieces_left.__length_hint__()  # type: ignore[attr-defined]
-        return sum(map(len, self._batch[len(self._batch) - left :])) if left else 0
+        return 0 if self._pieces_left is None else self._pieces_left.unserved_chars()
 
     def _skip_batch(self) -> None:
-        """Counts the rest of the current batch as handed out (the iterator then ends)."""
-        for _ in self._pieces_left:
-            pass
+        """Counts the rest of the current batch as handed out (its iterator then ends)."""
+        if self._pieces_left is not None:
+            self._pieces_left.skip()
 
     @property
     def conversation_id(self) -> Optional[str]:
