@@ -3,12 +3,16 @@
 //! runtime is not enabled). Errors reject with a JSON description that `errors.js` turns into
 //! the typed classes.
 
+mod batch_text;
+
 use std::future::Future;
 
 use mixerlead::bridge::{Cancellation, SharedStream};
 use mixerlead::{Batch, ChatRequest, Client, ClientOptions, Error, ErrorBody, ErrorKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+use crate::batch_text::BatchText;
 
 /// The prefix of a rejection reason that describes a core error as JSON.
 const ERROR_MARK: &str = "mixerlead-error:";
@@ -187,9 +191,9 @@ impl NativeClient {
 /// A batch of pieces as one string and the UTF-16 length of each piece: two values cross into
 /// JS per batch instead of one string per piece. The lengths take one byte each when every
 /// piece is shorter than 256 units (nearly always: pieces are tokens).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct NativeBatch {
-    pub text: String,
+    pub text: BatchText,
     pub lengths: Either<Uint8Array, Uint32Array>,
 }
 
@@ -200,7 +204,7 @@ impl NativeBatch {
             Ok(short) => Either::A(Uint8Array::new(short)),
             Err(_) => Either::B(Uint32Array::new(lengths)),
         };
-        NativeBatch { text: batch.into_text(), lengths }
+        NativeBatch { text: BatchText(batch.into_text()), lengths }
     }
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import util from 'node:util';
 import { Client } from 'mixerlead';
-import { startEmulator, KEY, REPLY_START, sid } from './helpers.mjs';
+import { startEmulator, generated, KEY, REPLY_START, sid } from './helpers.mjs';
 
 let emu;
 before(async () => {
@@ -13,9 +13,9 @@ before(async () => {
 after(async () => emu.stop());
 
 /** Runs `code` as an ES module in a child node; resolves with its output and how long it lasted. */
-function runChild(code, env = {}) {
+function runChild(code, env = {}, flags = []) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', code], {
       cwd: process.cwd(),
       env: { ...process.env, ...env },
     });
@@ -60,6 +60,32 @@ test('the process exits by itself with a stream left half-read', async () => {
   assert.equal(out.stdout, 'left open\n');
   assert.ok(out.afterLastLine < 2000, `${out.afterLastLine} ms`);
   assert.doesNotMatch(out.stderr, /Unhandled|rejection/i);
+});
+
+test('pieces stay intact through garbage collection (batch text lives outside the JS heap)', async () => {
+  const out = await runChild(
+    `
+    import { Client } from 'mixerlead';
+    const texts = [];
+    const urls = ${JSON.stringify(['pieces=30000', 'format=json;pieces=30000', 'format=text;pieces=30000'].map((s) => emu.url(s)))};
+    for (const url of urls) {
+      const c = new Client({ apiKey: '${KEY}', baseUrl: url });
+      const pieces = [];
+      for await (const piece of await c.chat.stream({ message: 'x' })) {
+        pieces.push(piece);
+        if (pieces.length % 4000 === 0) globalThis.gc();
+      }
+      texts.push(pieces);
+    }
+    globalThis.gc();
+    globalThis.gc();
+    console.log(JSON.stringify(texts.map((pieces) => pieces.join(''))));
+  `,
+    {},
+    ['--expose-gc'],
+  );
+  assert.equal(out.code, 0, out.stderr);
+  for (const text of JSON.parse(out.stdout)) assert.equal(text, generated(30000));
 });
 
 test('two worker threads stream at once', async () => {
