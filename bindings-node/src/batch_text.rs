@@ -1,38 +1,30 @@
-//! A batch's text as a JS string that keeps its bytes outside the JS heap when Node allows it.
+//! A batch's text as a JS string that keeps its characters outside the JS heap when Node allows.
 //!
 //! With many streams open at once, every stream's current batch is alive at the same time; as
 //! ordinary strings they survive young-generation collections and make V8 grow its heap (1000
-//! streams: ~44 MB of heap). Node (>= 18.18 / 20.4) can wrap native Latin-1 bytes as an external
-//! string instead. The function is looked up at run time, so older Nodes, and text outside
-//! Latin-1, get an ordinary string.
+//! streams: ~44 MB of heap). Node (>= 18.18 / 20.4) can wrap native Latin-1 or UTF-16 text as an
+//! external string instead: the same bytes V8 would hold (one per character for Latin-1, two
+//! otherwise), freed by a finalizer. The functions are looked up at run time; a Node without
+//! them gets an ordinary string.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CStr};
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
 
 use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi::{sys, Result, ValueType};
 
-type CreateExternalLatin1 = unsafe extern "C" fn(
+/// `node_api_create_external_string_latin1` / `_utf16`: (env, characters, length in
+/// characters, finalizer, finalizer hint, result, copied).
+type CreateExternal<C> = unsafe extern "C" fn(
     sys::napi_env,
-    *mut c_char,
+    *mut C,
     isize,
     sys::napi_finalize,
     *mut c_void,
     *mut sys::napi_value,
     *mut bool,
 ) -> sys::napi_status;
-
-/// `node_api_create_external_string_latin1`, when this Node has it.
-fn create_external_latin1() -> Option<CreateExternalLatin1> {
-    static FUNCTION: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
-    *FUNCTION.get_or_init(|| {
-        // SAFETY: looking up a symbol of the running process by a NUL-terminated name.
-        let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"node_api_create_external_string_latin1".as_ptr()) };
-        // SAFETY: the symbol, when present, is the Node-API function of this signature.
-        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(symbol) })
-    })
-}
 
 /// The text of a batch, converted to a JS string by [`ToNapiValue`].
 pub struct BatchText(pub String);
@@ -50,14 +42,16 @@ impl TypeName for BatchText {
 impl ToNapiValue for BatchText {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let BatchText(text) = val;
-        match (create_external_latin1(), latin1(&text)) {
-            (Some(create), Some(bytes)) => {
-                let bytes = bytes.unwrap_or_else(|| text.into_bytes());
-                // SAFETY: `env` is valid (caller's contract); `create` is the Node-API function.
-                unsafe { external_latin1(env, create, bytes) }
+        // SAFETY (every call below): `env` is valid (the caller's contract) and each `create` is
+        // the Node-API function of its name.
+        unsafe {
+            match (latin1(&text), create_external_latin1(), create_external_utf16()) {
+                (Some(bytes), Some(create), _) => {
+                    external(env, create, bytes.unwrap_or_else(|| text.into_bytes()), Latin1::copy_to_js)
+                }
+                (None, _, Some(create)) => external(env, create, text.encode_utf16().collect(), Utf16::copy_to_js),
+                _ => String::to_napi_value(env, text),
             }
-            // SAFETY: as above.
-            _ => unsafe { String::to_napi_value(env, text) },
         }
     }
 }
@@ -71,19 +65,65 @@ fn latin1(text: &str) -> Option<Option<Vec<u8>>> {
     text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>().map(Some)
 }
 
-/// Hands `bytes` to V8 as an external string; V8 frees them through [`free_bytes`].
-unsafe fn external_latin1(env: sys::napi_env, create: CreateExternalLatin1, bytes: Vec<u8>) -> Result<sys::napi_value> {
-    let mut bytes = ManuallyDrop::new(bytes);
-    let hint = Box::into_raw(Box::new((bytes.len(), bytes.capacity())));
+fn create_external_latin1() -> Option<CreateExternal<u8>> {
+    static FUNCTION: OnceLock<Option<CreateExternal<u8>>> = OnceLock::new();
+    *FUNCTION.get_or_init(|| node_api(c"node_api_create_external_string_latin1"))
+}
+
+fn create_external_utf16() -> Option<CreateExternal<u16>> {
+    static FUNCTION: OnceLock<Option<CreateExternal<u16>>> = OnceLock::new();
+    *FUNCTION.get_or_init(|| node_api(c"node_api_create_external_string_utf16"))
+}
+
+/// The external-string function `name` of the running Node, when it has it.
+fn node_api<C>(name: &CStr) -> Option<CreateExternal<C>> {
+    // SAFETY: looks up a symbol of the running process by a NUL-terminated name.
+    let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    // SAFETY: the symbol, when present, is that Node-API function, whose signature matches
+    // `CreateExternal<C>` (a `char *` for Latin-1 is a byte pointer).
+    (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternal<C>>(symbol) })
+}
+
+struct Latin1;
+struct Utf16;
+
+impl Latin1 {
+    unsafe fn copy_to_js(env: sys::napi_env, chars: Vec<u8>) -> Result<sys::napi_value> {
+        let text: String = chars.into_iter().map(char::from).collect();
+        // SAFETY: `env` is valid (the caller's contract).
+        unsafe { String::to_napi_value(env, text) }
+    }
+}
+
+impl Utf16 {
+    unsafe fn copy_to_js(env: sys::napi_env, chars: Vec<u16>) -> Result<sys::napi_value> {
+        // SAFETY: `env` is valid (the caller's contract).
+        unsafe { String::to_napi_value(env, String::from_utf16_lossy(&chars)) }
+    }
+}
+
+/// Hands `chars` to V8 as an external string, which V8 frees through [`free_chars`] (at once
+/// when it chose to copy them). If Node refuses, an ordinary copy made by `fallback`.
+///
+/// # Safety
+/// `env` must be valid and `create` the Node-API function for characters of type `C`.
+unsafe fn external<C>(
+    env: sys::napi_env,
+    create: CreateExternal<C>,
+    chars: Vec<C>,
+    fallback: unsafe fn(sys::napi_env, Vec<C>) -> Result<sys::napi_value>,
+) -> Result<sys::napi_value> {
+    let mut chars = ManuallyDrop::new(chars);
+    let hint = Box::into_raw(Box::new((chars.len(), chars.capacity())));
     let mut value = std::ptr::null_mut();
     let mut copied = false;
-    // SAFETY: the bytes stay alive until V8 calls `free_bytes` (at once when it copied them).
+    // SAFETY: the buffer stays alive until V8 calls `free_chars::<C>` with `hint`.
     let status = unsafe {
         create(
             env,
-            bytes.as_mut_ptr().cast(),
-            bytes.len() as isize,
-            Some(free_bytes),
+            chars.as_mut_ptr(),
+            chars.len() as isize,
+            Some(free_chars::<C>),
             hint.cast(),
             &mut value,
             &mut copied,
@@ -92,18 +132,20 @@ unsafe fn external_latin1(env: sys::napi_env, create: CreateExternalLatin1, byte
     if status == sys::Status::napi_ok {
         return Ok(value);
     }
-    // On failure V8 never calls the finalizer: free here and fall back to a copy.
+    // On failure V8 never calls the finalizer: the buffer and the hint are still ours.
     // SAFETY: `hint` came from Box::into_raw above and was not handed over.
     drop(unsafe { Box::from_raw(hint) });
-    let text: String = ManuallyDrop::into_inner(bytes).into_iter().map(char::from).collect();
-    // SAFETY: as in `to_napi_value`.
-    unsafe { String::to_napi_value(env, text) }
+    // SAFETY: `env` is valid (this function's contract).
+    unsafe { fallback(env, ManuallyDrop::into_inner(chars)) }
 }
 
-unsafe extern "C" fn free_bytes(_env: sys::napi_env, data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` and `data` are the Box and the Vec buffer given up in `external_latin1`.
+unsafe extern "C" fn free_chars<C>(_env: sys::napi_env, data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `data` and `hint` are the Vec buffer and the Box given up in `external`.
     unsafe {
         let (len, capacity) = *Box::from_raw(hint.cast::<(usize, usize)>());
-        drop(Vec::from_raw_parts(data.cast::<u8>(), len, capacity));
+        drop(Vec::from_raw_parts(data.cast::<C>(), len, capacity));
     }
 }
+
+// `c_char` is `i8` or `u8` by platform; the Latin-1 function takes a `char *` of bytes.
+const _: () = assert!(std::mem::size_of::<c_char>() == std::mem::size_of::<u8>());

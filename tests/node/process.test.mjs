@@ -63,11 +63,14 @@ test('the process exits by itself with a stream left half-read', async () => {
 });
 
 test('pieces stay intact through garbage collection (batch text lives outside the JS heap)', async () => {
+  // Latin-1 text (one byte per character), raw text, one JSON piece, and text beyond Latin-1.
+  const scripts = ['pieces=30000', 'format=json;pieces=30000', 'format=text;pieces=30000', 'split_utf8'];
+  const expected = [generated(30000), generated(30000), generated(30000), 'héllo wörld — 世界 👋🏽 naïve ∑ ok'];
   const out = await runChild(
     `
     import { Client } from 'mixerlead';
     const texts = [];
-    const urls = ${JSON.stringify(['pieces=30000', 'format=json;pieces=30000', 'format=text;pieces=30000'].map((s) => emu.url(s)))};
+    const urls = ${JSON.stringify(scripts.map((s) => emu.url(s)))};
     for (const url of urls) {
       const c = new Client({ apiKey: '${KEY}', baseUrl: url });
       const pieces = [];
@@ -85,7 +88,7 @@ test('pieces stay intact through garbage collection (batch text lives outside th
     ['--expose-gc'],
   );
   assert.equal(out.code, 0, out.stderr);
-  for (const text of JSON.parse(out.stdout)) assert.equal(text, generated(30000));
+  assert.deepEqual(JSON.parse(out.stdout), expected);
 });
 
 test('two worker threads stream at once', async () => {
