@@ -234,8 +234,11 @@ def main() -> int:
 
 
 def rate(case: str, r: Result, sizes: Sizes) -> str:
-    if case in ("sse", "text", "concurrent"):
-        count = r.data.get("pieces") or (sizes.pieces if case != "concurrent" else sizes.streams * sizes.each)
+    if case == "text":
+        # Raw text arrives in network-sized pieces: the rate is of the same 1M pieces of text as (a).
+        return f"{sizes.pieces / r.seconds:,.0f} pieces/s"
+    if case in ("sse", "concurrent"):
+        count = r.data.get("pieces") or (sizes.pieces if case == "sse" else sizes.streams * sizes.each)
         return f"{count / r.seconds:,.0f} pieces/s"
     if case == "models":
         return f"{sizes.models / r.seconds:,.0f} calls/s"
