@@ -64,12 +64,19 @@ impl StreamInfo {
     fn decoded(&self, new: &str) {
         let mut text = self.lock_text();
         text.push_str(new);
-        self.shared.undelivered.fetch_add(new.len(), Ordering::AcqRel);
+        self.add_undelivered(new.len() as isize);
     }
 
     /// Records `bytes` of decoded text as handed out.
     fn delivered(&self, bytes: usize) {
-        self.shared.undelivered.fetch_sub(bytes, Ordering::AcqRel);
+        self.add_undelivered(-(bytes as isize));
+    }
+
+    /// Only the stream that owns this info changes `undelivered` (its methods take `&mut self`),
+    /// so a load and a store do: no read-modify-write per piece handed out.
+    fn add_undelivered(&self, change: isize) {
+        let undelivered = self.shared.undelivered.load(Ordering::Relaxed);
+        self.shared.undelivered.store(undelivered.wrapping_add_signed(change), Ordering::Release);
     }
 
     /// Drops the decoded text that was never handed out (the stream was aborted).
