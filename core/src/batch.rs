@@ -46,6 +46,12 @@ impl Batch {
         Pieces { text: &self.text, ends: &self.ends, start: 0 }
     }
 
+    /// Makes room for `bytes` more of text in `pieces` more pieces.
+    pub(crate) fn reserve(&mut self, bytes: usize, pieces: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(pieces);
+    }
+
     /// Appends a piece; an empty one is not a piece and is skipped.
     pub(crate) fn push(&mut self, piece: &str) {
         if !piece.is_empty() {
@@ -61,19 +67,6 @@ impl Batch {
         if self.text.len() > before {
             self.ends.push(self.end());
         }
-    }
-
-    /// Appends every piece of `other`, taking it over without a copy when `self` is empty.
-    pub(crate) fn append(&mut self, other: &mut Batch) {
-        if self.is_empty() {
-            std::mem::swap(self, other);
-            return;
-        }
-        let base = self.end();
-        self.text.push_str(&other.text);
-        self.end(); // checks the joined length
-        self.ends.extend(other.ends.iter().map(|end| base + end));
-        other.clear();
     }
 
     /// The pieces from `index` on, as a new batch.
@@ -184,18 +177,5 @@ mod tests {
         assert_eq!(format!("{batch:?}"), r#"["a", "bé", "c"]"#);
         assert_eq!(batch.tail(1), ["bé", "c"].into_iter().collect());
         assert_eq!((batch.bytes_from(0), batch.bytes_from(1), batch.bytes_from(3)), (5, 4, 0));
-    }
-
-    #[test]
-    fn append_keeps_order_and_offsets() {
-        let mut a: Batch = ["x"].into_iter().collect();
-        let mut b: Batch = ["yy", "z"].into_iter().collect();
-        a.append(&mut b);
-        assert!(b.is_empty());
-        assert_eq!(a.iter().collect::<Vec<_>>(), ["x", "yy", "z"]);
-        let mut empty = Batch::default();
-        empty.append(&mut a);
-        assert_eq!(empty.iter().collect::<Vec<_>>(), ["x", "yy", "z"]);
-        assert!(a.is_empty());
     }
 }

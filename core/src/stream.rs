@@ -99,11 +99,13 @@ impl StreamInfo {
 pub struct ChatStream {
     body: Option<Body>,
     decoder: Decoder,
-    /// What the decoder made of the last read.
+    /// What the decoder made of the reads so far: the pieces not yet handed out (those before
+    /// `served` went out one by one; decoders append to them in place) and the last events.
     decoded: Output,
-    /// Pieces decoded and not yet handed out; those before `served` went out one by one.
-    ready: Batch,
     served: usize,
+    /// Bytes and pieces of the last batch handed out: the next one is likely as large, so its
+    /// buffer is sized once instead of grown by copies.
+    last_batch_size: (usize, usize),
     failure: Option<Error>,
     finished: bool,
     info: StreamInfo,
@@ -134,7 +136,7 @@ impl ChatStream {
             body: Some(Box::pin(response.bytes_stream())),
             decoder,
             decoded: Output::default(),
-            ready: Batch::default(),
+            last_batch_size: (0, 0),
             served: 0,
             failure: None,
             finished: false,
@@ -194,15 +196,16 @@ impl ChatStream {
         }
         // Take whatever else the network already has, without waiting for more.
         while self.unserved() < MAX_BATCH
-            && self.ready.text().len() < MAX_BATCH_BYTES
+            && self.decoded.pieces.text().len() < MAX_BATCH_BYTES
             && self.failure.is_none()
             && !self.finished
             && self.poll_body_once(cx).is_ready()
         {}
         let batch = match std::mem::replace(&mut self.served, 0) {
-            0 => std::mem::take(&mut self.ready),
-            served => std::mem::take(&mut self.ready).tail(served),
+            0 => std::mem::take(&mut self.decoded.pieces),
+            served => std::mem::take(&mut self.decoded.pieces).tail(served),
         };
+        self.last_batch_size = (batch.text().len(), batch.len());
         self.info.delivered(batch.text().len());
         Poll::Ready(Some(Ok(batch)))
     }
@@ -217,14 +220,14 @@ impl ChatStream {
     pub fn abort(&mut self) {
         self.body = None;
         self.info.discard_undelivered();
-        self.ready.clear();
+        self.decoded.pieces.clear();
         self.served = 0;
         self.finished = true;
     }
 
     /// Pieces decoded and not yet handed out.
     fn unserved(&self) -> usize {
-        self.ready.len() - self.served
+        self.decoded.pieces.len() - self.served
     }
 
     fn take_failure(&mut self) -> Option<Error> {
@@ -258,10 +261,15 @@ impl ChatStream {
             self.finished = true;
             return Poll::Ready(());
         };
+        let before = self.decoded.pieces.text().len();
         let result = match body.as_mut().poll_next(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
                 self.silence.as_mut().reset(Instant::now() + self.read_timeout);
+                if before == 0 {
+                    let (bytes_hint, pieces_hint) = self.last_batch_size;
+                    self.decoded.pieces.reserve(bytes_hint, pieces_hint);
+                }
                 self.decoder.feed(&bytes, &mut self.decoded)
             }
             Poll::Ready(Some(Err(e))) => {
@@ -277,11 +285,12 @@ impl ChatStream {
         if let Err(e) = result {
             self.fail(e);
         }
-        self.take_events();
+        self.take_events(before);
         Poll::Ready(())
     }
 
-    fn take_events(&mut self) {
+    /// Acts on the events of a read and records the text it decoded after `before` bytes.
+    fn take_events(&mut self, before: usize) {
         for (_, event) in self.decoded.events.drain(..) {
             match event {
                 Event::ConversationId(id) => self.info.set_conversation_id(id),
@@ -298,9 +307,9 @@ impl ChatStream {
             }
         }
         self.decoded.events.clear();
-        if !self.decoded.pieces.is_empty() {
-            self.info.decoded(self.decoded.pieces.text());
-            self.ready.append(&mut self.decoded.pieces);
+        let new = &self.decoded.pieces.text()[before..];
+        if !new.is_empty() {
+            self.info.decoded(new);
         }
     }
 
@@ -326,13 +335,13 @@ impl Stream for ChatStream {
         if this.unserved() == 0 && this.poll_fill(cx).is_pending() {
             return Poll::Pending;
         }
-        let Some(piece) = this.ready.get(this.served) else {
+        let Some(piece) = this.decoded.pieces.get(this.served) else {
             return Poll::Ready(this.take_failure().map(Err));
         };
         let piece = piece.to_string();
         this.served += 1;
-        if this.served == this.ready.len() {
-            this.ready.clear();
+        if this.served == this.decoded.pieces.len() {
+            this.decoded.pieces.clear();
             this.served = 0;
         }
         this.info.delivered(piece.len());
