@@ -110,6 +110,7 @@ def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
             "rust mixerlead (Stream)": rust + ["mixerlead", "text"],
             "rust mixerlead (batches)": rust + ["mixerlead-batches", "text"],
             "rust ceiling (reqwest+lines)": rust + ["ceiling", "text"],
+            "rust ceiling keeping the text": rust + ["ceiling-keep", "text"],
             "curl -sN": curl,
         },
         "models": {
@@ -287,6 +288,9 @@ def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -
         for impl in ["c mixerlead pull", "c mixerlead callbacks", "rust mixerlead (Stream)", "rust mixerlead (batches)"]:
             line(f"({'a' if case == 'sse' else 'b'}) {impl} vs rust ceiling (within 1.2x: ratio >= 0.83)",
                  t(case, impl), t(case, "rust ceiling (reqwest+lines)"), 1 / 1.2, True)
+    for impl in ["c mixerlead callbacks", "rust mixerlead (batches)"]:
+        line(f"(b) {impl} vs a ceiling that keeps the text (for reference)", t("text", impl),
+             t("text", "rust ceiling keeping the text"), 1 / 1.2, True)
     fastest_py = min(filter(None, [t("models", "python aiohttp"), t("models", "python httpx")]), default=None)
     for impl in ["python mixerlead sync", "python mixerlead async"]:
         line(f"(c) {impl} vs fastest Python peer", t("models", impl), fastest_py, 1.5, True)

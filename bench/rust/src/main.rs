@@ -23,6 +23,7 @@ async fn main() {
     let out = match implementation.as_str() {
         "mixerlead" => with_mixerlead(case, url, n, each).await,
         "mixerlead-batches" => with_batches(case, url).await,
+        "ceiling-keep" => ceiling_keeping_text(url).await,
         "ceiling" => ceiling(case, url, n).await,
         other => panic!("unknown implementation {other}"),
     };
@@ -101,6 +102,27 @@ async fn with_batches(case: &str, url: &str) -> serde_json::Value {
         }
     }
     json!({"seconds": start.elapsed().as_secs_f64(), "pieces": pieces, "bytes": bytes})
+}
+
+/// Case (b) doing the least a client that keeps the reply must: check each chunk's UTF-8 (a
+/// character split across chunks is carried over) and append it to one string.
+async fn ceiling_keeping_text(url: &str) -> serde_json::Value {
+    let _ = rustls_default();
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    let response = http.post(format!("{url}/chat")).bearer_auth(KEY).body(r#"{"message":"bench"}"#).send();
+    let mut body = response.await.expect("send").bytes_stream();
+    let (mut text, mut carry) = (String::new(), Vec::new());
+    while let Some(chunk) = body.next().await {
+        carry.extend_from_slice(&chunk.expect("chunk"));
+        let valid = match std::str::from_utf8(&carry) {
+            Ok(all) => all.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        text.push_str(std::str::from_utf8(&carry[..valid]).expect("checked"));
+        carry.drain(..valid);
+    }
+    json!({"seconds": start.elapsed().as_secs_f64(), "bytes": text.len()})
 }
 
 /// Reads the body and splits it into lines, counting `data:` payloads (or raw text chars).
