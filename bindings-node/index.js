@@ -100,7 +100,7 @@ class ChatStream {
   /** Waits for the next batch and takes its first piece. */
   async #nextBatch() {
     while (!this.#done) {
-      const batch = await call(this.#native.nextBatch()).catch((error) => {
+      const batch = await this.#fetchBatch().catch((error) => {
         this.#finish();
         throw error;
       });
@@ -118,6 +118,25 @@ class ChatStream {
       }
     }
     return { value: undefined, done: true };
+  }
+
+  /**
+   * The next batch (null at the end). The first one is taken at once when it is already decoded
+   * (it usually comes with the response headers): no trip through the runtime before the first
+   * piece. Later ones always go through a turn of the event loop, so a long reply read faster
+   * than it is served never holds up other I/O.
+   */
+  #fetchBatch() {
+    if (this.#lengths === null) {
+      let ready;
+      try {
+        ready = this.#native.tryNextBatch();
+      } catch (error) {
+        return Promise.reject(fromNative(error));
+      }
+      if (ready !== null) return Promise.resolve(ready.lengths.length > 0 ? ready : null);
+    }
+    return call(this.#native.nextBatch());
   }
 
   /** The next piece of the current batch. */

@@ -42,6 +42,10 @@ impl TypeName for BatchText {
 impl ToNapiValue for BatchText {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let BatchText(text) = val;
+        if text.is_empty() {
+            // SAFETY: `env` is valid (the caller's contract).
+            return unsafe { String::to_napi_value(env, text) };
+        }
         // SAFETY (every call below): `env` is valid (the caller's contract) and each `create` is
         // the Node-API function of its name.
         unsafe {

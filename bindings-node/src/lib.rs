@@ -231,6 +231,17 @@ impl NativeStream {
         promise(env, InvalidAs::Type, async move { Ok(shared.next_batch().await?.map(NativeBatch::from_batch)) })
     }
 
+    /// The next batch if it is already decoded, without a trip through the runtime: `null` when
+    /// it is not (ask `nextBatch`), a batch of no pieces at the end.
+    #[napi]
+    pub fn try_next_batch(&self) -> Result<Option<NativeBatch>> {
+        match self.shared.try_next_batch() {
+            None => Ok(None),
+            Some(Ok(batch)) => Ok(Some(NativeBatch::from_batch(batch.unwrap_or_default()))),
+            Some(Err(error)) => Err(to_napi(error, InvalidAs::Type)),
+        }
+    }
+
     /// Aborts the request; a pending `nextBatch` resolves with `null`.
     #[napi]
     pub fn cancel(&self) {

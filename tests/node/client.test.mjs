@@ -187,6 +187,22 @@ test('connection, timeout, interrupted and decode errors', async () => {
   await assert.rejects(client(emu.url('format=json;malformed')).chat.send({ message: 'x' }), mixerlead.APIResponseError);
 });
 
+test('a failure already decoded when the first piece is asked for is typed, then the stream ends', async () => {
+  for (const script of ['format=json;malformed', 'error_after=0']) {
+    const stream = await client(emu.url(script)).chat.stream({ message: 'x' });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the whole body has arrived
+    await assert.rejects(stream.next(), mixerlead.APIResponseError, script);
+    assert.deepEqual(await stream.next(), { value: undefined, done: true });
+  }
+});
+
+test('the first piece already decoded is served at once, and the rest follow', async () => {
+  const stream = await client(emu.url('pieces=3000')).chat.stream({ message: 'x' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal((await stream.next()).value, 'w0 ');
+  assert.equal(await stream.read(), generated(3000));
+});
+
 test('retries: 429 with Retry-After then success, and exhaustion', async () => {
   const id = sid();
   const reply = await client(emu.url(`id=${id};fail=429;times=2;retry_after=0.1`)).chat.send({ message: 'x' });
