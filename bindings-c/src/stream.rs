@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use mixerlead::bridge::SharedStream;
 use mixerlead::runtime::block_on;
-use mixerlead::Batch;
+use mixerlead::BatchReader;
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::status::{fail, guard, ml_status};
@@ -16,10 +16,8 @@ use crate::strings::{cleared, live, nul_terminated, null};
 pub struct ml_stream {
     /// Shared with the runtime, which decodes the next batch while this one is handed out.
     stream: SharedStream,
-    /// The batch being handed out (one crossing into the runtime per batch), and the index of
-    /// its next piece.
-    batch: Batch,
-    next: usize,
+    /// The batch being handed out (one crossing into the runtime per batch).
+    batch: BatchReader,
     /// The piece last handed out, NUL-terminated.
     current: Vec<u8>,
     conversation_id: OnceLock<CString>,
@@ -40,8 +38,7 @@ pub unsafe extern "C" fn ml_chat_stream(
         let stream = block_on(client.inner.chat(request)).map_err(|e| fail(&e))?;
         let stream = ml_stream {
             stream: SharedStream::new(stream),
-            batch: Batch::default(),
-            next: 0,
+            batch: BatchReader::default(),
             current: Vec::new(),
             conversation_id: OnceLock::new(),
             ended: false,
@@ -71,12 +68,12 @@ pub unsafe extern "C" fn ml_stream_next(
         }
         // SAFETY: NULL or a live stream, used by one thread at a time.
         let s = unsafe { stream.as_mut() }.ok_or_else(|| null("stream"))?;
-        while s.next == s.batch.len() {
+        while s.batch.remaining() == 0 {
             if s.ended {
                 return Ok(ml_status::ML_DONE);
             }
             match block_on(s.stream.next_batch()) {
-                Ok(Some(batch)) => (s.batch, s.next) = (batch, 0),
+                Ok(Some(batch)) => s.batch = BatchReader::new(batch),
                 Err(e) => {
                     s.ended = true;
                     return Err(fail(&e));
@@ -84,8 +81,7 @@ pub unsafe extern "C" fn ml_stream_next(
                 Ok(None) => s.ended = true,
             }
         }
-        let piece = s.batch.get(s.next).unwrap_or_default();
-        s.next += 1;
+        let piece = s.batch.next_piece().unwrap_or_default();
         nul_terminated(piece, &mut s.current);
         // SAFETY: checked non-NULL; `current` lives until the next call or the free.
         unsafe {

@@ -1,21 +1,19 @@
 //! `ChatStream`: the sync iterator (pieces served from a local batch, one crossing into the
 //! runtime per batch) and the primitives `AsyncChatStream` is built on in Python.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use mixerlead::bridge::SharedStream;
-use mixerlead::Batch;
+use mixerlead::{Batch, BatchReader};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use crate::wait::{into_asyncio, wait};
 
-/// The batch fetched from the core and the index of its next piece for Python.
+/// The batch fetched from the core, being handed to Python piece by piece.
 #[derive(Default)]
 struct Local {
-    batch: Batch,
-    next: usize,
+    batch: BatchReader,
     /// Bytes of a batch left unserved when the stream was closed.
     withheld: usize,
     done: bool,
@@ -24,7 +22,7 @@ struct Local {
 impl Local {
     /// Bytes the core handed over that Python has not been given.
     fn unserved(&self) -> usize {
-        self.withheld + self.batch.bytes_from(self.next)
+        self.withheld + self.batch.rest().len()
     }
 }
 
@@ -32,13 +30,16 @@ impl Local {
 /// reached, so a batch waiting to be served holds its text once (not one object per piece).
 #[pyclass(frozen, module = "mixerlead")]
 pub struct BatchPieces {
-    batch: Batch,
-    next: AtomicUsize,
+    batch: Mutex<BatchReader>,
 }
 
 impl BatchPieces {
     fn new(batch: Batch) -> Self {
-        BatchPieces { batch, next: AtomicUsize::new(0) }
+        BatchPieces { batch: Mutex::new(BatchReader::new(batch)) }
+    }
+
+    fn batch(&self) -> MutexGuard<'_, BatchReader> {
+        self.batch.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -49,27 +50,22 @@ impl BatchPieces {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
-        let next = self.next.load(Ordering::Relaxed);
-        let piece = self.batch.get(next)?;
-        self.next.store(next + 1, Ordering::Relaxed);
-        Some(PyString::new(py, piece))
+        self.batch().next_piece().map(|piece| PyString::new(py, piece))
     }
 
     /// Pieces not handed out yet.
     fn __len__(&self) -> usize {
-        self.batch.len().saturating_sub(self.next.load(Ordering::Relaxed))
+        self.batch().remaining()
     }
 
     /// Characters (code points) of the pieces not handed out yet.
     fn unserved_chars(&self) -> usize {
-        let left = self.batch.bytes_from(self.next.load(Ordering::Relaxed));
-        let text = self.batch.text();
-        text[text.len() - left..].chars().count()
+        self.batch().rest().chars().count()
     }
 
     /// Counts every piece as handed out.
     fn skip(&self) {
-        self.next.store(self.batch.len(), Ordering::Relaxed);
+        self.batch().skip_rest();
     }
 }
 
@@ -94,7 +90,7 @@ impl ChatStream {
         let mut local = self.local();
         match batch {
             Some(batch) => {
-                (local.batch, local.next) = (batch, 0);
+                local.batch = BatchReader::new(batch);
                 true
             }
             None => {
@@ -106,15 +102,11 @@ impl ChatStream {
 
     /// Counts every local piece as handed out.
     fn drain_local(&self) {
-        let mut local = self.local();
-        local.next = local.batch.len();
+        self.local().batch.skip_rest();
     }
 
     fn pop_local<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
-        let mut local = self.local();
-        let piece = PyString::new(py, local.batch.get(local.next)?);
-        local.next += 1;
-        Some(piece)
+        self.local().batch.next_piece().map(|piece| PyString::new(py, piece))
     }
 }
 
@@ -172,8 +164,8 @@ impl ChatStream {
     fn close(&self) {
         self.shared.cancel();
         let mut local = self.local();
-        local.withheld += local.batch.bytes_from(local.next);
-        (local.batch, local.next, local.done) = (Batch::default(), 0, true);
+        local.withheld += local.batch.rest().len();
+        (local.batch, local.done) = (BatchReader::default(), true);
     }
 
     /// The conversation id, once the service named it; `None` until then.

@@ -79,7 +79,7 @@ impl Batch {
     }
 
     /// The bytes of the pieces from `index` on.
-    pub fn bytes_from(&self, index: usize) -> usize {
+    pub(crate) fn bytes_from(&self, index: usize) -> usize {
         match index {
             0 => self.text.len(),
             i if i >= self.ends.len() => 0,
@@ -124,6 +124,44 @@ impl<S: AsRef<str>> FromIterator<S> for Batch {
     }
 }
 
+/// A batch handed out one piece at a time: what a binding keeps between two calls that each
+/// take a piece (C `ml_stream_next`, a Python iterator).
+#[derive(Debug, Default)]
+pub struct BatchReader {
+    batch: Batch,
+    next: usize,
+}
+
+impl BatchReader {
+    /// Reads `batch` from its first piece.
+    pub fn new(batch: Batch) -> Self {
+        BatchReader { batch, next: 0 }
+    }
+
+    /// The next piece; `None` once every piece was taken.
+    pub fn next_piece(&mut self) -> Option<&str> {
+        let piece = self.batch.get(self.next)?;
+        self.next += 1;
+        Some(piece)
+    }
+
+    /// How many pieces are left.
+    pub fn remaining(&self) -> usize {
+        self.batch.len() - self.next
+    }
+
+    /// The text of the pieces left.
+    pub fn rest(&self) -> &str {
+        let text = self.batch.text();
+        &text[text.len() - self.batch.bytes_from(self.next)..]
+    }
+
+    /// Takes every piece left at once (they count as handed out).
+    pub fn skip_rest(&mut self) {
+        self.next = self.batch.len();
+    }
+}
+
 /// The pieces of a [`Batch`], lent out of its buffer.
 #[derive(Clone, Debug)]
 pub struct Pieces<'a> {
@@ -164,6 +202,18 @@ impl ExactSizeIterator for Pieces<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_hands_out_each_piece_once() {
+        let mut reader = BatchReader::new(["a", "bé", "c"].into_iter().collect());
+        assert_eq!((reader.remaining(), reader.rest()), (3, "abéc"));
+        assert_eq!(reader.next_piece(), Some("a"));
+        assert_eq!((reader.remaining(), reader.rest()), (2, "béc"));
+        reader.skip_rest();
+        assert_eq!((reader.remaining(), reader.rest()), (0, ""));
+        assert_eq!(reader.next_piece(), None);
+        assert_eq!(BatchReader::default().next_piece(), None);
+    }
 
     #[test]
     fn pieces_come_back_as_pushed() {

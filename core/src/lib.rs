@@ -40,7 +40,7 @@ mod retry;
 pub mod runtime;
 mod stream;
 
-pub use batch::{Batch, Pieces};
+pub use batch::{Batch, BatchReader, Pieces};
 pub use client::{ChatRequest, Client, Model};
 pub use config::{
     ClientBuilder, ClientOptions, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
