@@ -282,11 +282,23 @@ fn non_negative_secs(name: &str, seconds: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| Error::invalid(format!("{name} is too large: {seconds}")))
 }
 
+/// `url` as it may be shown: any `user:password@` replaced by `***@`.
+fn redact_credentials(url: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..authority_start], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
 /// Parses and checks the base URL; returns it without a trailing slash.
 fn check_base_url(raw: &str, allow_insecure: bool) -> Result<String> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::config(format!("invalid base URL {raw:?}: {e}")))?;
+    let shown = redact_credentials(raw);
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::config(format!("invalid base URL {shown:?}: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!("invalid base URL {raw:?}: it must not have a query or fragment")));
+        return Err(Error::config(format!("invalid base URL {shown:?}: it must not have a query or fragment")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config("invalid base URL: it must not carry credentials"));
@@ -301,10 +313,10 @@ fn check_base_url(raw: &str, allow_insecure: bool) -> Result<String> {
                 url.host_str().unwrap_or("")
             )))
         }
-        other => return Err(Error::config(format!("invalid base URL {raw:?}: scheme {other:?} is not http(s)"))),
+        other => return Err(Error::config(format!("invalid base URL {shown:?}: scheme {other:?} is not http(s)"))),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(format!("invalid base URL {raw:?}: no host")));
+        return Err(Error::config(format!("invalid base URL {shown:?}: no host")));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -410,6 +422,24 @@ mod tests {
         assert_eq!(kind(resolve(b(), &[("MIXERLEAD_MAX_RETRIES", "many")])), Configuration);
         assert_eq!(kind(resolve(b().project_id("a\nb"), &[])), InvalidArgument);
         resolve(b().max_retry_wait_secs(0.0), &[]).unwrap();
+    }
+
+    #[test]
+    fn credentials_in_a_base_url_are_never_echoed() {
+        let b = |u: &str| ClientBuilder::default().api_key("k").base_url(u);
+        for url in [
+            "https://user:hunter2@h.example/api",
+            "ftp://user:hunter2@h.example/api",
+            "https://user:hunter2@h.example/api?x=1",
+            "user:hunter2@h.example/api",
+            "https://user:hunter2@[::1/api",
+        ] {
+            let err = resolve(b(url), &[]).err().expect(url);
+            assert_eq!(err.kind(), crate::ErrorKind::Configuration);
+            assert!(!err.message().contains("hunter2"), "{url}: {}", err.message());
+        }
+        assert_eq!(redact_credentials("https://a:b@h/p@q"), "https://***@h/p@q");
+        assert_eq!(redact_credentials("https://h/p"), "https://h/p");
     }
 
     #[test]

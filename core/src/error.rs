@@ -197,3 +197,34 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`, …), so that what a server sent
+/// cannot move a terminal's cursor, colour it, or forge a log line.
+pub(crate) fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("plain – ünïcode"), "plain – ünïcode");
+        assert_eq!(
+            printable("\u{1b}[31mred\u{1b}[0m\nnext\u{7f}\u{9b}"),
+            "\\u{1b}[31mred\\u{1b}[0m\\nnext\\u{7f}\\u{9b}"
+        );
+    }
+}

@@ -28,6 +28,8 @@
 //! Synchronous code uses [`blocking::Client`]. All async work runs on one process-wide tokio
 //! runtime ([`runtime`]), whatever runtime the caller uses.
 
+mod api;
+mod attempt;
 mod batch;
 pub mod blocking;
 pub mod bridge;
@@ -39,9 +41,12 @@ mod log;
 mod retry;
 pub mod runtime;
 mod stream;
+mod transport;
 
+pub use api::chat::ChatRequest;
+pub use api::models::Model;
 pub use batch::{Batch, BatchReader, Pieces};
-pub use client::{ChatRequest, Client, Model};
+pub use client::Client;
 pub use config::{
     ClientBuilder, ClientOptions, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL,

@@ -14,7 +14,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::batch::Batch;
 use crate::decode::{Decoder, Event, Output};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{printable, Error, ErrorKind, Result};
 use crate::log;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -300,7 +300,8 @@ impl ChatStream {
                     break;
                 }
                 Event::Error(message) => {
-                    self.failure = Some(Error::decode(format!("the service reported an error: {message}")));
+                    self.failure =
+                        Some(Error::decode(format!("the service reported an error: {}", printable(&message))));
                     self.body = None;
                     break;
                 }
@@ -322,9 +323,9 @@ impl ChatStream {
 
 fn interrupted(e: &reqwest::Error) -> Error {
     if e.is_timeout() {
-        return Error::new(ErrorKind::Timeout, format!("read timeout: {}", crate::client::describe(e)));
+        return Error::new(ErrorKind::Timeout, format!("read timeout: {}", crate::transport::describe(e)));
     }
-    Error::new(ErrorKind::StreamInterrupted, format!("the stream was interrupted: {}", crate::client::describe(e)))
+    Error::new(ErrorKind::StreamInterrupted, format!("the stream was interrupted: {}", crate::transport::describe(e)))
 }
 
 impl Stream for ChatStream {

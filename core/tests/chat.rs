@@ -266,10 +266,17 @@ async fn redirects_are_followed_up_to_five_and_never_carry_the_key_elsewhere() {
     assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
     assert_eq!(emu.stats("r6").requests, 6, "the sixth redirect is not followed");
 
-    // 127.0.0.1 -> localhost is another origin: the key must not follow.
-    let err = client(&emu.scenario_url("id=rx;redirect=1;redirect_host=localhost")).list_models().await.unwrap_err();
+    // 127.0.0.1 -> localhost is another origin: the key and the project must not follow.
+    let same = builder(&emu.scenario_url("id=rp;redirect=2")).project_id("proj_7").build().unwrap();
+    same.list_models().await.unwrap();
+    let stats = emu.stats("rp");
+    assert!(stats.last_authorized && stats.last_headers.get("x-project-id").map(String::as_str) == Some("proj_7"));
+    let other = builder(&emu.scenario_url("id=rx;redirect=1;redirect_host=localhost")).project_id("proj_7").build();
+    let err = other.unwrap().list_models().await.unwrap_err();
     assert_eq!(err.status_code(), Some(401), "{err}");
     let stats = emu.stats("rx");
     assert_eq!(stats.requests, 2);
     assert!(!stats.last_authorized, "Authorization was sent to another origin");
+    assert!(!stats.last_headers.contains_key("x-project-id"), "X-Project-Id was sent to another origin");
+    assert!(stats.last_headers.contains_key("user-agent"));
 }

@@ -122,3 +122,38 @@ async fn many_concurrent_streams_on_one_client() {
     }
     assert_eq!(emu.stats("c").streams_completed, 50);
 }
+
+#[tokio::test]
+async fn a_dripping_body_is_bounded_by_the_request_timeout() {
+    let emu = emulator().await;
+    // ~300 bytes a byte every 50 ms (15 s in all): the read timeout alone never fires.
+    let client = builder(&emu.scenario_url("id=drip;drip_ms=50")).timeout_secs(0.5).max_retries(0).build().unwrap();
+    let started = Instant::now();
+    let err = client.list_models().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+
+    // An error body that drips: the status error still arrives within the timeout.
+    let client =
+        builder(&emu.scenario_url("id=drip2;fail=400;drip_ms=50")).timeout_secs(0.5).max_retries(0).build().unwrap();
+    let started = Instant::now();
+    let err = client.list_models().await.unwrap_err();
+    assert_eq!(err.status_code(), Some(400), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn control_characters_from_the_service_are_escaped_in_messages() {
+    let emu = emulator().await;
+    let url = emu.scenario_url("fail=400;error_text=%1b[31mred%1b[0m%0aforged%20line%07");
+    let err = client(&url).list_models().await.unwrap_err();
+    assert_eq!(err.status_code(), Some(400));
+    assert!(!err.message().chars().any(char::is_control), "{:?}", err.message());
+    assert!(!err.to_string().chars().any(char::is_control), "{err}");
+    assert!(err.message().contains("\\u{1b}[31mred"), "{:?}", err.message());
+    // The body keeps what the service sent.
+    match err.body() {
+        Some(mixerlead::ErrorBody::Json(json)) => assert!(json["error"].as_str().unwrap().contains('\u{1b}')),
+        other => panic!("{other:?}"),
+    }
+}

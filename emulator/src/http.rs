@@ -120,6 +120,25 @@ impl Writer {
         self.flush().await
     }
 
+    /// A whole response whose body is written one byte every `gap` (a slow, dripping server).
+    pub async fn respond_dripping(
+        &mut self,
+        status: u16,
+        headers: &[(&str, String)],
+        body: &[u8],
+        gap: std::time::Duration,
+    ) -> std::io::Result<()> {
+        let mut headers = headers.to_vec();
+        headers.push(("content-length", body.len().to_string()));
+        self.head(status, &headers, false);
+        self.flush().await?;
+        for byte in body {
+            tokio::time::sleep(gap).await;
+            self.socket.write_all(std::slice::from_ref(byte)).await?;
+        }
+        Ok(())
+    }
+
     /// Body data of a chunked response (sent as part of one chunk at the next flush).
     pub fn chunk(&mut self, data: &[u8]) {
         self.body.extend_from_slice(data);

@@ -51,6 +51,10 @@ pub struct Scenario {
     pub rate_limit: Option<u32>,
     /// Answer `307` to the same path this many times before serving it.
     pub redirect: Option<u32>,
+    /// Send non-streamed bodies (models list, error bodies) one byte every this many ms.
+    pub drip: Option<Duration>,
+    /// The `error` message of a scripted failure (default `scripted failure <status>`).
+    pub error_text: Option<String>,
     /// The host the redirects point to (default: the request's own `Host`), e.g. `localhost` to
     /// leave the origin `127.0.0.1`.
     pub redirect_host: Option<String>,
@@ -90,6 +94,8 @@ impl Scenario {
                 "rate_limit" => s.rate_limit = Some(num()? as u32),
                 "redirect" => s.redirect = Some(num()? as u32),
                 "redirect_host" => s.redirect_host = Some(value.clone()),
+                "drip_ms" => s.drip = Some(ms()?),
+                "error_text" => s.error_text = Some(value.clone()),
                 other => return Err(format!("unknown scenario key {other:?}")),
             }
         }

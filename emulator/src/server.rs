@@ -154,7 +154,7 @@ async fn handle(
                 .iter()
                 .map(|(id, name, task, paid)| json!({"id": id, "name": name, "task": task, "requiresPaid": paid}))
                 .collect();
-            writer.respond(200, &headers, json!({ "models": models }).to_string().as_bytes()).await?;
+            respond(writer, &scenario, 200, &headers, json!({ "models": models }).to_string().as_bytes()).await?;
             Ok(true)
         }
         ("POST", "/chat") => chat(state, &scenario, key, &request, headers, reader, writer).await,
@@ -227,10 +227,24 @@ async fn scripted_failure(
             format!("upstream failure {status} (plain text)")
         }
         Some("empty") => String::new(),
-        _ => error_json(&format!("scripted failure {status}")),
+        _ => error_json(scenario.error_text.as_deref().unwrap_or(&format!("scripted failure {status}"))),
     };
-    writer.respond(status, &headers, body.as_bytes()).await?;
+    respond(writer, scenario, status, &headers, body.as_bytes()).await?;
     Ok(true)
+}
+
+/// A non-streamed response, dripped a byte at a time when the scenario asks for it.
+async fn respond(
+    writer: &mut Writer,
+    scenario: &Scenario,
+    status: u16,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    match scenario.drip {
+        Some(gap) => writer.respond_dripping(status, headers, body, gap).await,
+        None => writer.respond(status, headers, body).await,
+    }
 }
 
 /// Checks the chat request; on success returns (message, conversation id, turn).
