@@ -1,68 +1,132 @@
 //! `mixerlead`: list models, stream a chat reply to stdout, or run the local emulator.
 
-use std::io::{IsTerminal, Write};
+mod chat;
+mod term;
+
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
 use mixerlead::runtime::block_on;
-use mixerlead::{ChatRequest, Client};
+use mixerlead::Client;
+use mixerlead_emulator::{EmulatorConfig, Format};
 
-const USAGE: &str = "\
-usage: mixerlead models [--json]
-       mixerlead chat MESSAGE [--model M] [--conversation ID] [--json]
-       mixerlead emulator [--port P] [--format sse|ndjson|jsonl|json|text|none] [--token-delay-ms N] [--rate-limit N]
+use crate::term::printable;
 
-The client reads MIXERLEAD_API_KEY, MIXERLEAD_BASE_URL, MIXERLEAD_PROJECT_ID and
-MIXERLEAD_MAX_RETRIES; MIXERLEAD_LOG=debug shows attempts and retries on stderr.";
+const ENVIRONMENT: &str = "\
+Environment:
+  MIXERLEAD_API_KEY      the API key (models and chat need it)
+  MIXERLEAD_BASE_URL     the service (default https://ai.mixerlead.com/api)
+  MIXERLEAD_PROJECT_ID   sent as X-Project-Id
+  MIXERLEAD_MAX_RETRIES  retries after a failed attempt (default 2)
+  MIXERLEAD_LOG=debug    attempts, retries and waits on stderr";
 
-/// A failure: its one-line message and exit code.
-struct Failure(String, u8);
+/// MixerLead's Workspace API from the command line: list models, stream a chat reply, run the
+/// local emulator.
+#[derive(Parser)]
+#[command(name = "mixerlead", version = mixerlead::VERSION, after_help = ENVIRONMENT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the models of the service
+    Models(ModelsArgs),
+    /// Send a message and stream the reply to stdout (the conversation id goes to stderr)
+    #[command(after_help = chat::AFTER_HELP)]
+    Chat(chat::ChatArgs),
+    /// Run the local emulator of the service (offline development, tests, the demo)
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Args)]
+struct ModelsArgs {
+    /// Print {"models": [{id, name, task, requiresPaid}, …]} instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: any free port)
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    port: u16,
+    /// Wire format of chat replies
+    #[arg(long, value_name = "FORMAT", default_value = "sse", value_parser = format_parser())]
+    format: Format,
+    /// Delay between the pieces of a reply, in milliseconds
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    token_delay_ms: u64,
+    /// Requests a second allowed per key, then 429 with Retry-After (default: no limit)
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u32>,
+}
+
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(["sse", "ndjson", "jsonl", "json", "text", "none"])
+        .map(|name| Format::parse(&name).unwrap_or_default())
+}
+
+/// A failure: what to print on stderr (one line) and the exit code.
+pub struct Failure {
+    message: String,
+    code: u8,
+    /// Begin the line with a newline: the reply printed before it did not end its line.
+    newline_first: bool,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>, code: u8) -> Failure {
+        Failure { message: message.into(), code, newline_first: false }
+    }
+
+    /// Prints the failure as `mixerlead: <message>`, on one line, control characters escaped.
+    pub fn report(&self) {
+        let newline = if self.newline_first { "\n" } else { "" };
+        eprintln!("{newline}mixerlead: {}", printable(&self.message));
+    }
+}
 
 impl From<mixerlead::Error> for Failure {
     fn from(e: mixerlead::Error) -> Self {
-        Failure(e.to_string(), 1)
+        Failure::new(e.to_string(), 1)
     }
-}
-
-fn usage(message: impl Into<String>) -> Failure {
-    Failure(format!("{}\n{USAGE}", message.into()), 2)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("models") => models(&args[1..]),
-        Some("chat") => chat(&args[1..]),
-        Some("emulator") => emulator(&args[1..]),
-        Some("--version" | "-V") => {
-            println!("mixerlead {}", mixerlead::VERSION);
-            Ok(())
-        }
-        Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(usage(format!("unknown command {other:?}"))),
-        None => Err(usage("a command is needed")),
+    let cli = Cli::parse(); // usage errors: exit 2; --help, --version: exit 0
+    let result = match cli.command {
+        Command::Models(args) => models(args),
+        Command::Chat(args) => chat::run(args),
+        Command::Emulator(args) => emulator(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message, code)) => {
-            eprintln!("mixerlead: {message}");
-            ExitCode::from(code)
+        Err(failure) => {
+            failure.report();
+            ExitCode::from(failure.code)
         }
     }
 }
 
-fn models(args: &[String]) -> Result<(), Failure> {
-    let json = match args {
-        [] => false,
-        [flag] if flag == "--json" => true,
-        _ => return Err(usage("models takes only --json")),
-    };
+/// A usage error found after parsing: printed the way clap prints its own, exit code 2.
+pub fn usage_error(subcommand: &str, message: &str) -> ! {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    command.build();
+    let command = command.find_subcommand_mut(subcommand).expect("a subcommand of mixerlead");
+    command.error(clap::error::ErrorKind::MissingRequiredArgument, message).exit()
+}
+
+fn models(args: ModelsArgs) -> Result<(), Failure> {
     let client = Client::from_env()?;
     let models = block_on(client.list_models())?;
     let mut out = std::io::stdout().lock();
-    let written = if json {
+    let written = if args.json {
         let list: Vec<_> = models
             .iter()
             .map(|m| serde_json::json!({"id": m.id, "name": m.name, "task": m.task, "requiresPaid": m.requires_paid}))
@@ -71,88 +135,35 @@ fn models(args: &[String]) -> Result<(), Failure> {
     } else {
         models.iter().try_for_each(|m| {
             let paid = if m.requires_paid { "  (paid)" } else { "" };
-            writeln!(out, "{:<12} {:<10} {}{paid}", m.id, m.name, m.task)
+            let (id, name, task) = (printable(&m.id), printable(&m.name), printable(&m.task));
+            writeln!(out, "{id:<12} {name:<10} {task}{paid}")
         })
     };
-    written.map_err(|e| Failure(format!("writing to stdout: {e}"), 1))
+    written.map_err(|e| Failure::new(format!("writing to stdout: {e}"), 1))
 }
 
-struct ChatArgs {
-    message: String,
-    model: Option<String>,
-    conversation: Option<String>,
-    json: bool,
-}
-
-fn parse_chat(args: &[String]) -> Result<ChatArgs, Failure> {
-    let mut parsed = ChatArgs { message: String::new(), model: None, conversation: None, json: false };
-    let mut message = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().cloned().ok_or_else(|| usage(format!("{flag} needs a value")));
-        match arg.as_str() {
-            "--model" => parsed.model = Some(value("--model")?),
-            "--conversation" => parsed.conversation = Some(value("--conversation")?),
-            "--json" => parsed.json = true,
-            flag if flag.starts_with("--") => return Err(usage(format!("unknown option {flag:?}"))),
-            text if message.is_none() => message = Some(text.to_string()),
-            _ => return Err(usage("chat takes one MESSAGE (quote it)")),
-        }
-    }
-    parsed.message = message.ok_or_else(|| usage("chat needs a MESSAGE"))?;
-    Ok(parsed)
-}
-
-fn chat(args: &[String]) -> Result<(), Failure> {
-    let args = parse_chat(args)?;
-    let client = Client::from_env()?;
-    let mut request = ChatRequest::new(args.message);
-    if let Some(model) = args.model {
-        request = request.model(model);
-    }
-    if let Some(id) = args.conversation {
-        request = request.conversation_id(id);
-    }
-    let mut stream = block_on(client.chat(request))?;
-    let mut out = std::io::stdout().lock();
-    let mut failure = None;
-    while let Some(batch) = block_on(stream.next_batch()) {
-        match batch {
-            Ok(pieces) if !args.json => {
-                let written = out.write_all(pieces.text().as_bytes()).and_then(|()| out.flush());
-                if written.is_err() {
-                    return Ok(()); // stdout closed (e.g. piped into `head`): stop quietly.
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-    let text = stream.text();
-    if args.json {
-        let reply = serde_json::json!({"text": text, "conversationId": stream.conversation_id()});
-        let _ = writeln!(out, "{reply}");
-    }
-    drop(out);
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    if let (false, Some(id)) = (args.json, stream.conversation_id()) {
-        // On a terminal the reply has no newline of its own: start the note on a fresh line.
-        let fresh_line = if std::io::stderr().is_terminal() && !text.ends_with('\n') { "\n" } else { "" };
-        eprintln!("{fresh_line}conversation: {id}");
-    }
-    Ok(())
-}
-
-fn emulator(args: &[String]) -> Result<(), Failure> {
-    let config = mixerlead_emulator::EmulatorConfig::from_args(args.iter().cloned()).map_err(usage)?;
+fn emulator(args: EmulatorArgs) -> Result<(), Failure> {
+    #[allow(clippy::needless_update)] // options the emulator may grow keep their defaults
+    let config = EmulatorConfig {
+        port: args.port,
+        format: args.format,
+        token_delay: Duration::from_millis(args.token_delay_ms),
+        rate_limit: args.rate_limit,
+        ..EmulatorConfig::default()
+    };
     block_on(mixerlead_emulator::run(config, |addr| {
         println!("mixerlead emulator listening on http://{addr}/api");
         let _ = std::io::stdout().flush();
     }))
-    .map_err(|e| Failure(format!("emulator: {e}"), 1))
+    .map_err(|e| Failure::new(format!("emulator: {e}"), 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

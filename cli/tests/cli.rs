@@ -1,6 +1,6 @@
 //! The `mixerlead` command against an emulator it starts itself (`mixerlead emulator`).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -135,4 +135,182 @@ fn logs_show_attempts_but_never_the_key() {
     assert!(!err.contains("clisecretkey"), "{err}");
     let out = run(&url, &["chat", "x"], &[]);
     assert_eq!(text(&out.stderr), format!("conversation: {}\n", "conv_2"), "silent without MIXERLEAD_LOG");
+}
+
+#[test]
+fn help_on_the_command_and_every_subcommand() {
+    for sub in [None, Some("models"), Some("chat"), Some("emulator")] {
+        for flag in ["--help", "-h"] {
+            let args: Vec<&str> = sub.into_iter().chain([flag]).collect();
+            let out = Command::new(BIN).args(&args).env_clear().output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+            let help = text(&out.stdout);
+            let usage = format!("Usage: mixerlead {}", sub.unwrap_or("<COMMAND>"));
+            assert!(help.contains(&usage), "{args:?}: {help}");
+            assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+        }
+    }
+    let chat = text(&Command::new(BIN).args(["help", "chat"]).output().unwrap().stdout);
+    for option in ["--model <M>", "--conversation <ID>", "--json", "[MESSAGE]", "`-` reads it from stdin"] {
+        assert!(chat.contains(option), "{option}: {chat}");
+    }
+    let emulator = text(&Command::new(BIN).args(["emulator", "--help"]).output().unwrap().stdout);
+    for option in ["--port <P>", "--format <FORMAT>", "--token-delay-ms <N>", "--rate-limit <N>", "ndjson"] {
+        assert!(emulator.contains(option), "{option}: {emulator}");
+    }
+}
+
+#[test]
+fn version() {
+    for flag in ["--version", "-V"] {
+        let out = Command::new(BIN).arg(flag).env_clear().output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(text(&out.stdout), format!("mixerlead {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_problem() {
+    for args in [&[][..], &["nonsense"], &["chat", "--bogus", "x"], &["chat", "a", "b"], &["models", "--jsn"]] {
+        let out = Command::new(BIN).args(args).env_clear().stdin(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(text(&out.stderr).contains("Usage: mixerlead"), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = Command::new(BIN).args(["emulator", "--format", "xml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("possible values: sse, ndjson"), "{}", text(&out.stderr));
+    // No MESSAGE and stdin not a terminal: a usage error, before the key is even looked for.
+    let out = Command::new(BIN).args(["chat"]).env_clear().stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("a MESSAGE is needed"), "{}", text(&out.stderr));
+}
+
+/// Runs `mixerlead ARGS` with `input` on its stdin.
+fn run_with_stdin(base_url: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("MIXERLEAD_API_KEY", KEY)
+        .env("MIXERLEAD_BASE_URL", base_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn chat_dash_reads_the_message_from_stdin() {
+    let emu = Emulator::start();
+    let out = run_with_stdin(&emu.base_url, &["chat", "-"], "Hi from\nstdin\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reply = text(&out.stdout);
+    assert!(reply.starts_with("Hello! You said: \u{201c}Hi from\nstdin\u{201d}."), "{reply}");
+    assert!(reply.ends_with("— done."), "stdout is exactly the reply: {reply:?}");
+    assert_eq!(text(&out.stderr), "conversation: conv_1\n");
+    let out = run_with_stdin(&emu.base_url, &["chat", "-", "--conversation", "conv_1", "--json"], "again");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["text"].as_str().unwrap().contains("\u{201c}again\u{201d}. This is reply 2 in conv_1"), "{json}");
+    let out = run_with_stdin(&emu.base_url, &["chat", "-"], "\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("empty"), "{}", text(&out.stderr));
+    // `--` makes a message that starts with a hyphen an argument like any other.
+    let out = run(&emu.base_url, &["chat", "--", "-5 degrees"], &[]);
+    assert!(text(&out.stdout).contains("\u{201c}-5 degrees\u{201d}"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn the_conversation_note_starts_its_own_line_when_both_streams_go_to_one_place() {
+    let emu = Emulator::start();
+    let command = format!("'{BIN}' chat 'Hi' 2>&1");
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .env("MIXERLEAD_API_KEY", KEY)
+        .env("MIXERLEAD_BASE_URL", &emu.base_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(text(&out.stdout).ends_with("— done.\nconversation: conv_1\n"), "{:?}", text(&out.stdout));
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .env("MIXERLEAD_API_KEY", KEY)
+        .env("MIXERLEAD_BASE_URL", emu.scenario("disconnect_after=3"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out.stdout);
+    assert!(all.starts_with("Hello! You said: \nmixerlead: "), "{all:?}");
+    assert_eq!(all.lines().count(), 2, "{all:?}");
+}
+
+/// Runs `mixerlead ARGS` on a pseudo-terminal (util-linux `script`) with `input` typed into it:
+/// its stdin, stdout and stderr are all that terminal. `None` when `script` is not installed.
+#[cfg(target_os = "linux")]
+fn run_on_a_terminal(base_url: &str, args: &str, input: &str) -> Option<(Option<i32>, String)> {
+    let spawned = Command::new("script")
+        .args(["-qec", &format!("'{BIN}' {args}"), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("MIXERLEAD_API_KEY", KEY)
+        .env("MIXERLEAD_BASE_URL", base_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipped: `script` (util-linux) is not installed");
+            return None;
+        }
+        Err(e) => panic!("script: {e}"),
+    };
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    // The terminal ends lines with \r\n; the input typed ahead is echoed at the start.
+    Some((out.status.code(), text(&out.stdout).replace("\r\n", "\n")))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_the_reply_ends_its_line() {
+    let emu = Emulator::start();
+    let Some((code, all)) = run_on_a_terminal(&emu.base_url, "chat 'Hi there'", "") else { return };
+    assert_eq!(code, Some(0), "{all}");
+    assert!(all.ends_with("— done.\nconversation: conv_1\n"), "{all:?}");
+    let url = emu.scenario("disconnect_after=3");
+    let Some((code, all)) = run_on_a_terminal(&url, "chat x", "") else { return };
+    assert_eq!(code, Some(1), "{all}");
+    assert!(all.starts_with("Hello! You said: \nmixerlead: "), "text kept, the error on a line of its own: {all:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn with_no_message_on_a_terminal_chat_is_a_session_of_one_conversation() {
+    let emu = Emulator::start();
+    let input = "Hi\n\nMore\nAnd more\n";
+    let Some((code, all)) = run_on_a_terminal(&emu.base_url, "chat --model ml-fast", input) else { return };
+    assert_eq!(code, Some(0), "{all}");
+    let session = all.split_once("ends the session.\n").map(|(_, rest)| rest).unwrap_or_else(|| panic!("{all:?}"));
+    // A prompt before each line read: the blank line only gets a second prompt.
+    let replies: Vec<&str> =
+        session.lines().map(|l| l.trim_start_matches("> ")).filter(|l| l.starts_with("Hello!")).collect();
+    assert_eq!(replies.len(), 3, "{all}");
+    for (n, (reply, message)) in replies.iter().zip(["Hi", "More", "And more"]).enumerate() {
+        let expected = format!("Hello! You said: \u{201c}{message}\u{201d}. This is reply {} in conv_1.", n + 1);
+        assert!(reply.starts_with(&expected), "{reply:?}");
+        assert!(reply.ends_with("— done."), "each reply on its own line: {reply:?}");
+    }
+    assert!(session.contains("\n> > Hello! You said: \u{201c}More"), "{session:?}");
+    assert!(session.ends_with("— done.\n> \nconversation: conv_1\n"), "{session:?}");
+
+    // A failed turn is reported and the session goes on in the same conversation.
+    let url = emu.scenario("fail=404");
+    let Some((code, all)) = run_on_a_terminal(&url, "chat --conversation conv_1", "a\nb\n") else { return };
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(all.matches("mixerlead: HTTP 404: scripted failure 404").count(), 2, "{all}");
+    assert!(all.ends_with("conversation: conv_1\n"), "{all:?}");
 }
