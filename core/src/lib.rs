@@ -53,7 +53,7 @@ pub use config::{
     ENV_MAX_RETRIES, ENV_PROJECT_ID,
 };
 pub use error::{Error, ErrorBody, ErrorKind, Result};
-pub use stream::{ChatReply, ChatStream, StreamInfo};
+pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
 /// The SDK's version, as sent in the `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

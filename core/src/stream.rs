@@ -26,6 +26,15 @@ const MAX_BATCH: usize = 8192;
 /// Bytes of text past which a batch stops taking reads that are already waiting.
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
+/// Most bytes of a reply kept for [`ChatStream::text`], [`ChatStream::read`] and an error's
+/// `partial_text` (64 MiB). Past it the stream goes on delivering every piece, `text()` stays
+/// at the first 64 MiB, and `read()` fails rather than return a cut reply.
+pub const MAX_KEPT_TEXT: usize = 64 << 20;
+
+/// Most bytes of one reply's body, after any decompression (1 GiB): a longer body (say, a
+/// small compressed response that expands without end) fails the stream with a decode error.
+pub const MAX_REPLY_BYTES: u64 = 1 << 30;
+
 /// What can be read about a stream from any thread while another one waits on it: the
 /// conversation id and the text handed out so far. Cheap to clone.
 #[derive(Clone, Default)]
@@ -36,11 +45,19 @@ pub struct StreamInfo {
 #[derive(Default)]
 struct Shared {
     conversation_id: OnceLock<String>,
-    /// All text decoded so far, appended once per network read (not per piece).
-    text: Mutex<String>,
-    /// Bytes at the end of `text` decoded but not yet handed out. Raised under the `text` lock,
-    /// lowered without it as pieces go out, so `text()` always ends at a piece boundary.
+    /// The reply's first [`MAX_KEPT_TEXT`] bytes, appended once per network read.
+    kept: Mutex<Kept>,
+    /// Bytes decoded but not yet handed out. Raised under the `kept` lock, lowered without it
+    /// as pieces go out, so `text()` always ends at a piece boundary.
     undelivered: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Kept {
+    /// The start of the reply (all of it while it is under the cap).
+    text: String,
+    /// Bytes decoded in all, kept or not.
+    decoded: usize,
 }
 
 impl StreamInfo {
@@ -49,21 +66,52 @@ impl StreamInfo {
         self.shared.conversation_id.get().cloned()
     }
 
-    /// All the text handed to the caller so far.
+    /// All the text handed to the caller so far (its first [`MAX_KEPT_TEXT`] bytes).
     pub fn text(&self) -> String {
-        let text = self.lock_text();
-        let undelivered = self.shared.undelivered.load(Ordering::Acquire);
-        text[..text.len() - undelivered].to_string()
+        let kept = self.lock_kept();
+        let delivered = kept.decoded - self.shared.undelivered.load(Ordering::Acquire);
+        kept.text[..delivered.min(kept.text.len())].to_string()
     }
 
-    fn lock_text(&self) -> std::sync::MutexGuard<'_, String> {
-        self.shared.text.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// All the text handed out so far, or a decode error when it is longer than
+    /// [`MAX_KEPT_TEXT`] and so was not all kept.
+    pub fn whole_text(&self) -> Result<String> {
+        let kept = self.lock_kept();
+        let delivered = kept.decoded - self.shared.undelivered.load(Ordering::Acquire);
+        if delivered > kept.text.len() {
+            return Err(Error::decode(format!(
+                "the reply is longer than the {} MiB kept for reading it whole: iterate over its pieces instead",
+                MAX_KEPT_TEXT >> 20
+            )));
+        }
+        Ok(kept.text[..delivered].to_string())
     }
 
-    /// Records decoded text: it joins `text`, not yet delivered.
+    fn lock_kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.shared.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records decoded text: it joins `text` (up to the cap), not yet delivered.
     fn decoded(&self, new: &str) {
-        let mut text = self.lock_text();
-        text.push_str(new);
+        let mut kept = self.lock_kept();
+        // Once something was left out, nothing after it is kept: the text stays one prefix.
+        let complete = kept.decoded == kept.text.len();
+        kept.decoded += new.len();
+        let room = MAX_KEPT_TEXT.saturating_sub(kept.text.len());
+        if complete && room > 0 {
+            let mut take = room.min(new.len());
+            while !new.is_char_boundary(take) {
+                take -= 1;
+            }
+            // Grow by doubling as usual, but never past the cap.
+            let needed = kept.text.len() + take;
+            if needed > kept.text.capacity() {
+                let target = (kept.text.capacity() * 2).max(needed).min(MAX_KEPT_TEXT);
+                let len = kept.text.len();
+                kept.text.reserve_exact(target - len);
+            }
+            kept.text.push_str(&new[..take]);
+        }
         self.add_undelivered(new.len() as isize);
     }
 
@@ -81,10 +129,11 @@ impl StreamInfo {
 
     /// Drops the decoded text that was never handed out (the stream was aborted).
     fn discard_undelivered(&self) {
-        let mut text = self.lock_text();
+        let mut kept = self.lock_kept();
         let undelivered = self.shared.undelivered.swap(0, Ordering::AcqRel);
-        let kept = text.len() - undelivered;
-        text.truncate(kept);
+        kept.decoded -= undelivered;
+        let end = kept.decoded.min(kept.text.len());
+        kept.text.truncate(end);
     }
 
     fn set_conversation_id(&self, id: String) {
@@ -108,6 +157,8 @@ pub struct ChatStream {
     last_batch_size: (usize, usize),
     failure: Option<Error>,
     finished: bool,
+    /// Body bytes read so far (after decompression), against [`MAX_REPLY_BYTES`].
+    body_bytes: u64,
     info: StreamInfo,
     read_timeout: Duration,
     silence: Pin<Box<Sleep>>,
@@ -140,6 +191,7 @@ impl ChatStream {
             served: 0,
             failure: None,
             finished: false,
+            body_bytes: 0,
             info,
             read_timeout,
             silence: Box::pin(tokio::time::sleep(read_timeout)),
@@ -151,7 +203,7 @@ impl ChatStream {
         self.info.conversation_id()
     }
 
-    /// All the text handed out so far.
+    /// All the text handed out so far (its first [`MAX_KEPT_TEXT`] bytes).
     pub fn text(&self) -> String {
         self.info.text()
     }
@@ -162,10 +214,11 @@ impl ChatStream {
     }
 
     /// Consumes the rest of the stream and returns the whole reply (including pieces already
-    /// handed out).
+    /// handed out). Fails with a decode error for a reply over [`MAX_KEPT_TEXT`]: iterate over
+    /// such a reply instead.
     pub async fn read(&mut self) -> Result<String> {
         while self.next_batch().await.transpose()?.is_some() {}
-        Ok(self.text())
+        self.info.whole_text()
     }
 
     /// Every piece decoded so far, waiting for at least one; `None` at the end. The fastest
@@ -266,6 +319,11 @@ impl ChatStream {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
                 self.silence.as_mut().reset(Instant::now() + self.read_timeout);
+                self.body_bytes += bytes.len() as u64;
+                if self.body_bytes > MAX_REPLY_BYTES {
+                    self.fail(Error::decode(format!("the reply's body is larger than {} MiB", MAX_REPLY_BYTES >> 20)));
+                    return Poll::Ready(());
+                }
                 if before == 0 {
                     let (bytes_hint, pieces_hint) = self.last_batch_size;
                     self.decoded.pieces.reserve(bytes_hint, pieces_hint);
@@ -364,5 +422,41 @@ impl ChatStream {
     pub async fn into_reply(mut self) -> Result<ChatReply> {
         let text = self.read().await?;
         Ok(ChatReply { text, conversation_id: self.conversation_id() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_text_stops_at_the_cap_on_a_character_boundary() {
+        let info = StreamInfo::default();
+        let start = "a".repeat(MAX_KEPT_TEXT - 1);
+        info.decoded(&start);
+        info.delivered(start.len());
+        assert_eq!(info.whole_text().unwrap().len(), MAX_KEPT_TEXT - 1);
+        info.decoded("é and more");
+        assert_eq!(info.text().len(), MAX_KEPT_TEXT - 1, "undelivered text is not shown");
+        info.delivered("é and more".len());
+        assert_eq!(info.text().len(), MAX_KEPT_TEXT - 1, "the two-byte character does not fit");
+        assert_eq!(info.whole_text().unwrap_err().kind(), ErrorKind::Decode);
+        info.decoded("unread");
+        info.discard_undelivered();
+        assert_eq!(info.whole_text().unwrap_err().kind(), ErrorKind::Decode);
+        assert_eq!(info.text().len(), MAX_KEPT_TEXT - 1);
+    }
+
+    #[test]
+    fn discarding_undelivered_text_under_the_cap() {
+        let info = StreamInfo::default();
+        info.decoded("one ");
+        info.delivered(4);
+        info.decoded("two");
+        assert_eq!(info.text(), "one ");
+        info.discard_undelivered();
+        info.decoded("three");
+        info.delivered(5);
+        assert_eq!(info.whole_text().unwrap(), "one three");
     }
 }

@@ -1,12 +1,8 @@
 //! A whole `application/json` body holding the reply as one object.
 
-use serde_json::Value;
-
-use super::{payload, too_large, Event, Output, MAX_EVENT_BYTES};
+use super::fields::{read_object, Parsed};
+use super::{too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::{Error, Result};
-
-/// Fields whose first string value is the reply, in order of preference.
-const REPLY_FIELDS: &[&str] = &["reply", "text", "content", "message", "output"];
 
 /// Collects the body, then reads the reply out of it at the end.
 #[derive(Default)]
@@ -24,22 +20,24 @@ impl JsonDecoder {
     }
 
     pub fn finish(&mut self, out: &mut Output) -> Result<()> {
-        let value: Value = serde_json::from_slice(&self.body)
-            .map_err(|e| Error::decode(format!("the reply is not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(Error::decode("the JSON reply is not an object"));
+        let body = std::str::from_utf8(&self.body)
+            .map_err(|e| Error::decode(format!("the reply is not valid JSON: not UTF-8: {e}")))?;
+        let f = match read_object(body) {
+            Parsed::Object(fields) => fields,
+            Parsed::Invalid(e) => return Err(Error::decode(format!("the reply is not valid JSON: {e}"))),
+            Parsed::String(_) | Parsed::Other => return Err(Error::decode("the JSON reply is not an object")),
         };
-        if let Some(message) = map.get("error").and_then(payload::error_message) {
+        if let Some(message) = f.error_message() {
             out.event(Event::Error(message));
             return Ok(());
         }
-        if let Some(id) = payload::conversation_id(&map) {
+        if let Some(id) = f.conversation_id() {
             out.event(Event::ConversationId(id.to_string()));
         }
-        let text = REPLY_FIELDS
-            .iter()
-            .find_map(|k| map.get(*k).and_then(Value::as_str))
-            .or_else(|| map.get("choices")?.get(0)?.get("message")?.get("content")?.as_str());
+        // The first string among reply, text, content, message, output, choices[0].message.content.
+        let text = [&f.reply, &f.text, &f.content, &f.message, &f.output, &f.choice_message]
+            .into_iter()
+            .find_map(|field| field.as_deref());
         if let Some(text) = text.filter(|t| !t.is_empty()) {
             out.text(text);
         }

@@ -1,5 +1,6 @@
 //! Decoders for the reply body, one per wire format (SPEC §1.1), chosen by `Content-Type`.
 
+mod fields;
 mod json;
 mod ndjson;
 mod payload;

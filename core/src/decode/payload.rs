@@ -1,11 +1,7 @@
 //! What one SSE event's data or one NDJSON line means (SPEC §1.1 "payload").
 
-use serde_json::Value;
-
+use super::fields::{read_object, Fields, Parsed};
 use super::{Event, Output};
-
-/// Fields whose first string value is the piece's text, in order of preference.
-const TEXT_FIELDS: &[&str] = &["text", "delta", "content", "token", "chunk"];
 
 /// Interprets one payload and pushes what it carries onto `out`.
 ///
@@ -21,10 +17,10 @@ pub(crate) fn interpret(data: &str, out: &mut Output) {
         out.event(Event::Done);
         return;
     }
-    match serde_json::from_str::<Value>(data) {
-        Ok(Value::Object(map)) => interpret_object(&map, out),
-        Ok(Value::String(text)) => out.text(&text),
-        _ => out.text(data),
+    match read_object(data) {
+        Parsed::Object(fields) => interpret_object(&fields, out),
+        Parsed::String(text) => out.text(&text),
+        Parsed::Other | Parsed::Invalid(_) => out.text(data),
     }
 }
 
@@ -72,52 +68,25 @@ fn first_quote_backslash_or_control(bytes: &[u8]) -> Option<usize> {
     bytes[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|i| start + i)
 }
 
-fn interpret_object(map: &serde_json::Map<String, Value>, out: &mut Output) {
-    if let Some(message) = map.get("error").and_then(error_message) {
+fn interpret_object(f: &Fields<'_>, out: &mut Output) {
+    if let Some(message) = f.error_message() {
         out.event(Event::Error(message));
         return;
     }
-    if let Some(id) = conversation_id(map) {
+    if let Some(id) = f.conversation_id() {
         out.event(Event::ConversationId(id.to_string()));
     }
-    if let Some(text) = object_text(map) {
+    // The first string among text, delta, content, token, chunk, delta.text, delta.content,
+    // choices[0].delta.content.
+    let text = [&f.text, &f.delta, &f.content, &f.token, &f.chunk, &f.delta_text, &f.delta_content, &f.choice_delta]
+        .into_iter()
+        .find_map(|field| field.as_deref());
+    if let Some(text) = text {
         out.text(text);
     }
-    if matches!(map.get("type").and_then(Value::as_str), Some("done" | "end")) {
+    if matches!(f.kind.as_deref(), Some("done" | "end")) {
         out.event(Event::Done);
     }
-}
-
-/// The message of an `error` field: a string, or an object's `message` (else the object).
-pub(crate) fn error_message(error: &Value) -> Option<String> {
-    match error {
-        Value::Null | Value::Bool(false) => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => Some(match o.get("message").and_then(Value::as_str) {
-            Some(m) => m.to_string(),
-            None => error.to_string(),
-        }),
-        other => Some(other.to_string()),
-    }
-}
-
-/// `conversationId` or `conversation_id`, when it is a non-empty string.
-pub(crate) fn conversation_id(map: &serde_json::Map<String, Value>) -> Option<&str> {
-    ["conversationId", "conversation_id"]
-        .iter()
-        .find_map(|k| map.get(*k).and_then(Value::as_str))
-        .filter(|id| !id.is_empty())
-}
-
-fn object_text(map: &serde_json::Map<String, Value>) -> Option<&str> {
-    TEXT_FIELDS
-        .iter()
-        .find_map(|k| map.get(*k).and_then(Value::as_str))
-        .or_else(|| {
-            let delta = map.get("delta")?;
-            delta.get("text").and_then(Value::as_str).or_else(|| delta.get("content").and_then(Value::as_str))
-        })
-        .or_else(|| map.get("choices")?.get(0)?.get("delta")?.get("content")?.as_str())
 }
 
 #[cfg(test)]
@@ -173,8 +142,8 @@ mod tests {
             r#"{"text":"a","conversationId":"c"}"#,
         ] {
             let mut slow = Output::default();
-            match serde_json::from_str::<Value>(data) {
-                Ok(Value::Object(map)) => interpret_object(&map, &mut slow),
+            match read_object(data) {
+                Parsed::Object(fields) => interpret_object(&fields, &mut slow),
                 _ => slow.text(data),
             }
             assert_eq!(run(data), seen(&slow), "{data}");

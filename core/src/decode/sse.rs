@@ -1,5 +1,6 @@
 //! Server-Sent Events, by the WHATWG parsing rules; each event's data is a payload.
 
+use super::fields::{read_object, Parsed};
 use super::{payload, too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::Result;
 
@@ -187,13 +188,12 @@ fn push_lossy(text: &mut String, bytes: &[u8]) {
 
 /// The message of an `event: error`: the payload's `error`/`message` field, else its data.
 fn error_event_message(data: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(data) {
-        Ok(serde_json::Value::Object(map)) => map
-            .get("error")
-            .and_then(payload::error_message)
-            .or_else(|| map.get("message").and_then(|m| m.as_str()).map(str::to_string))
+    match read_object(data) {
+        Parsed::Object(fields) => fields
+            .error_message()
+            .or_else(|| fields.message.as_deref().map(str::to_string))
             .unwrap_or_else(|| data.to_string()),
-        Ok(serde_json::Value::String(s)) => s,
+        Parsed::String(s) => s.into_owned(),
         _ if data.is_empty() => "the service reported an error in the stream".to_string(),
         _ => data.to_string(),
     }
