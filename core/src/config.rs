@@ -1,4 +1,4 @@
-//! Options, their environment fallbacks and defaults, and the base-URL safety check (SPEC §2).
+//! Options, their environment fallbacks and defaults, and the base-URL safety check.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -1,6 +1,7 @@
-//! The one error classification of the SDK (SPEC §2), mapped once per language by the bindings.
+//! The one error classification of the SDK, mapped once per language by the bindings.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What kind of failure an [`Error`] is. Every binding maps these, and only these, to its own
 /// exception classes or status codes.
@@ -72,6 +73,8 @@ struct Inner {
     request_id: Option<String>,
     retry_after: Option<f64>,
     partial_text: Option<String>,
+    /// The lower-level failure this one comes from (a reqwest or I/O error), for `source()`.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// `Result` with the SDK's [`Error`].
@@ -89,8 +92,27 @@ impl Error {
                 request_id: None,
                 retry_after: None,
                 partial_text: None,
+                source: None,
             }),
         }
+    }
+
+    /// The error of a call the caller cancelled.
+    #[doc(hidden)]
+    pub fn cancelled() -> Self {
+        Self::new(ErrorKind::Cancelled, "the call was cancelled")
+    }
+
+    /// The error that stands for a panic caught at a language boundary (a bug in the SDK).
+    #[doc(hidden)]
+    pub fn internal() -> Self {
+        Self::new(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library; please report it")
+    }
+
+    /// This error, caused by `source` (kept for [`std::error::Error::source`]).
+    pub(crate) fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.inner.source = Some(Arc::new(source));
+        self
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
@@ -122,6 +144,7 @@ impl Error {
                 request_id,
                 retry_after,
                 partial_text: None,
+                source: None,
             }),
         }
     }
@@ -196,7 +219,11 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// `text` with its control characters escaped (`\n`, `\u{1b}`, …), so that what a server sent
 /// cannot move a terminal's cursor, colour it, or forge a log line.

@@ -1,4 +1,12 @@
-//! Which failures are retried, how long to wait, and `Retry-After` parsing (SPEC §2).
+//! Which failures are retried, how long to wait, and `Retry-After` parsing.
+//!
+//! Retried: 429 for any call; 408, 500, 502, 503, 504 for idempotent calls (`GET`); 502, 503,
+//! 504 for a create (`POST`: a 500 or a reset after sending may mean the message was recorded
+//! and billed); connection failures before anything was sent, for any call; timeouts and resets
+//! after sending, for idempotent calls only. Never retried: any other 4xx. The wait is what the
+//! server asked for (`retry-after-ms`, else `Retry-After` as seconds or an HTTP-date), else
+//! `0.5 s × 2^retry` capped at 8 s with jitter; a requested wait above the client's longest
+//! wait is not slept: the error is returned at once with its `retry_after`.
 
 use std::time::{Duration, SystemTime};
 

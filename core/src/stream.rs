@@ -331,7 +331,7 @@ impl ChatStream {
                 self.decoder.feed(&bytes, &mut self.decoded)
             }
             Poll::Ready(Some(Err(e))) => {
-                self.fail(interrupted(&e));
+                self.fail(interrupted(e));
                 return Poll::Ready(());
             }
             Poll::Ready(None) => {
@@ -379,11 +379,12 @@ impl ChatStream {
     }
 }
 
-fn interrupted(e: &reqwest::Error) -> Error {
+fn interrupted(e: reqwest::Error) -> Error {
+    let described = crate::transport::describe(&e);
     if e.is_timeout() {
-        return Error::new(ErrorKind::Timeout, format!("read timeout: {}", crate::transport::describe(e)));
+        return Error::new(ErrorKind::Timeout, format!("read timeout: {described}")).caused_by(e);
     }
-    Error::new(ErrorKind::StreamInterrupted, format!("the stream was interrupted: {}", crate::transport::describe(e)))
+    Error::new(ErrorKind::StreamInterrupted, format!("the stream was interrupted: {described}")).caused_by(e)
 }
 
 impl Stream for ChatStream {

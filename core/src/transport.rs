@@ -110,7 +110,7 @@ impl Transport {
                         ),
                     })
                 }
-                Ok(Err(e)) => return Err(classify(&e)),
+                Ok(Err(e)) => return Err(classify(e)),
                 Ok(Ok(response)) => response,
             };
             let status = response.status();
@@ -198,10 +198,10 @@ impl PoolSettings {
 }
 
 /// Classifies a failure to get a response.
-fn classify(e: &reqwest::Error) -> AttemptError {
+fn classify(e: reqwest::Error) -> AttemptError {
     let failure = if e.is_connect() { Failure::ConnectFailed } else { Failure::AfterSend };
     let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };
-    AttemptError { failure, error: Error::new(kind, describe(e)) }
+    AttemptError { failure, error: Error::new(kind, describe(&e)).caused_by(e) }
 }
 
 /// The error and its causes on one line, e.g. `error sending request: connection refused`.
@@ -240,7 +240,7 @@ async fn read_capped(response: Response, read_timeout: Duration) -> Result<Vec<u
             Ok(None) => return Ok(body),
             Ok(Some(Err(e))) => {
                 let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };
-                return Err(Error::new(kind, format!("reading the response body: {}", describe(&e))));
+                return Err(Error::new(kind, format!("reading the response body: {}", describe(&e))).caused_by(e));
             }
             Ok(Some(Ok(chunk))) => {
                 if body.len() + chunk.len() > MAX_SMALL_BODY {

@@ -1,4 +1,4 @@
-//! The retry rules of SPEC §2, observed through the attempts the emulator counts.
+//! The retry rules (see `src/retry.rs`), observed through the attempts the emulator counts.
 
 mod common;
 
@@ -131,6 +131,15 @@ async fn a_refused_connection_is_retried_for_any_call() {
     let err = client.chat(ChatRequest::new("x")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert!(err.message().to_lowercase().contains("refused"), "{err}");
+    // The cause chain is kept for callers who walk it, down to the operating system's error.
+    let mut chain = Vec::new();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        chain.push(c.to_string());
+        cause = c.source();
+    }
+    assert!(!chain.is_empty(), "no source()");
+    assert!(chain.iter().any(|c| c.to_lowercase().contains("refused")), "{chain:?}");
 }
 
 #[tokio::test]

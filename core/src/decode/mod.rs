@@ -1,4 +1,10 @@
-//! Decoders for the reply body, one per wire format (SPEC §1.1), chosen by `Content-Type`.
+//! Decoders for the reply body, one per wire format, chosen by `Content-Type`:
+//! `text/event-stream` (Server-Sent Events, WHATWG rules), `application/x-ndjson` and
+//! `application/jsonl` (one payload a line), `application/json` (one object: the reply is the
+//! first string among `reply`, `text`, `content`, `message`, `output`,
+//! `choices[0].message.content`), and anything else as raw UTF-8 text decoded incrementally
+//! (split characters joined, invalid bytes as U+FFFD). An SSE event, NDJSON line or JSON body
+//! over 16 MiB fails the stream with a decode error; raw text has no per-piece limit.
 
 mod fields;
 mod json;

@@ -1,4 +1,13 @@
-//! What one SSE event's data or one NDJSON line means (SPEC §1.1 "payload").
+//! What one SSE event's data or one NDJSON line means (a "payload"):
+//!
+//! - `[DONE]` ends the stream;
+//! - a JSON object gives its text (the first string among `text`, `delta`, `content`, `token`,
+//!   `chunk`, `delta.text`, `delta.content`, `choices[0].delta.content`), its conversation id
+//!   (`conversationId` / `conversation_id`), an in-band error (`error`, a string or an object
+//!   with `message`) that fails the stream, or an end (`{"type":"done"}` / `{"type":"end"}`);
+//!   objects with none of these are skipped;
+//! - a JSON string is the text;
+//! - anything that is not JSON is the text as it stands.
 
 use super::fields::{read_object, Fields, Parsed};
 use super::{Event, Output};
