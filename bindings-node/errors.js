@@ -1,7 +1,10 @@
 'use strict';
 // The error classes of SPEC §2, and the one mapping from the native layer's error description.
 
-/** Base class of every error this package throws (bad arguments throw TypeError / RangeError). */
+/**
+ * Base class of every error this package throws (bad arguments throw TypeError / RangeError).
+ * Thrown as itself for an internal error: a bug in mixerlead (a Rust panic, caught).
+ */
 class MixerLeadError extends Error {
   constructor(message) {
     super(message);
@@ -111,6 +114,7 @@ function fromNative(error) {
       return new APIResponseError(e.message, e.partialText);
     case 'cancelled':
       return new AbortError();
+    case 'internal': // a Rust panic, caught before it could end the process
     default:
       return new MixerLeadError(e.message);
   }

@@ -91,7 +91,10 @@ export declare class Client {
   toJSON(): { client: string };
 }
 
-/** Base class of every error of this package (bad arguments throw TypeError / RangeError). */
+/**
+ * Base class of every error of this package (bad arguments throw TypeError / RangeError). Thrown
+ * as itself for an internal error: a bug in mixerlead, caught before it could end the process.
+ */
 export declare class MixerLeadError extends Error {}
 /** No API key, a malformed base URL, or insecure http refused. */
 export declare class ConfigurationError extends MixerLeadError {}

@@ -7,11 +7,33 @@ const errors = require('./errors.js');
 
 const { AbortError, fromNative } = errors;
 
-async function call(promise) {
+// Every call into the native layer goes through `call` (async) or `sync`, so whatever it throws
+// or rejects with, an internal error from a caught Rust panic included, arrives typed.
+
+/** Awaits `start()`, a native call that returns a promise (or throws). */
+async function call(start) {
   try {
-    return await promise;
+    return await start();
   } catch (error) {
     throw fromNative(error);
+  }
+}
+
+/** `run()`, a synchronous native call. */
+function sync(run) {
+  try {
+    return run();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+/** Aborts a native call or stream from an AbortSignal's listener, where a throw would be uncaught. */
+function abortQuietly(target) {
+  try {
+    target.cancel();
+  } catch {
+    // Nothing to report to: the call itself still settles (or was already settled).
   }
 }
 
@@ -40,13 +62,13 @@ function checkSignal(options) {
 
 /** Runs `start(cancel)` with a native cancellation wired to `signal`. */
 async function withSignal(signal, start) {
-  if (!signal) return call(start(undefined));
+  if (!signal) return call(() => start(undefined));
   if (signal.aborted) throw new AbortError();
-  const cancel = new native.NativeCancel();
-  const onAbort = () => cancel.cancel();
+  const cancel = sync(() => new native.NativeCancel());
+  const onAbort = () => abortQuietly(cancel);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await call(start(cancel));
+    return await call(() => start(cancel));
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -71,20 +93,29 @@ class ChatStream {
     this.#native = nativeStream;
     this.#signal = signal;
     if (signal) {
-      this.#onAbort = () => nativeStream.cancel();
+      this.#onAbort = () => abortQuietly(nativeStream);
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
 
   /** The conversation id, once the service named it; null until then. */
   get conversationId() {
-    return this.#native.conversationId ?? null;
+    try {
+      return this.#native.conversationId ?? null;
+    } catch (error) {
+      throw fromNative(error);
+    }
   }
 
   /** All the text handed out so far. */
   get text() {
     // The native text ends with the whole current batch; part of it may not be served yet.
-    const all = this.#native.text;
+    let all;
+    try {
+      all = this.#native.text;
+    } catch (error) {
+      throw fromNative(error);
+    }
     return all.slice(0, all.length - this.#withheld - (this.#batch.length - this.#offset));
   }
 
@@ -136,7 +167,7 @@ class ChatStream {
       }
       if (ready !== null) return Promise.resolve(ready.lengths.length > 0 ? ready : null);
     }
-    return call(this.#native.nextBatch());
+    return call(() => this.#native.nextBatch());
   }
 
   /** The next piece of the current batch. */
@@ -171,8 +202,13 @@ class ChatStream {
 
   /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel() {
-    this.#native.cancel();
-    this.#finish();
+    try {
+      this.#native.cancel();
+    } catch (error) {
+      throw fromNative(error);
+    } finally {
+      this.#finish();
+    }
   }
 
   #finish() {
@@ -278,7 +314,7 @@ class Client {
   }
 
   [util.inspect.custom]() {
-    return `Client <${this.#native.describe()}>`;
+    return `Client <${sync(() => this.#native.describe())}>`;
   }
 }
 

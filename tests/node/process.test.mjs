@@ -153,3 +153,55 @@ test('the key never shows: inspect, JSON, errors, stacks, logs', async () => {
   `], { env: { ...process.env, MIXERLEAD_LOG: '' }, encoding: 'utf8' });
   assert.equal(quiet.stderr, '');
 });
+
+// A Rust panic inside the addon must become an exception, never abort Node. Nothing in the API
+// can be made to panic from JS, so the addon has a test-only export, `__testPanic(place)`, inert
+// unless MIXERLEAD_NODE_TEST_PANICS=1 when it is called; index.js does not hand it out, so the
+// child loads the addon and the error mapping from the installed package by path.
+const PANIC_CHILD = `
+  import { createRequire } from 'node:module';
+  import path from 'node:path';
+  import { Client, MixerLeadError } from 'mixerlead';
+  const require = createRequire(import.meta.url);
+  const dir = path.dirname(require.resolve('mixerlead'));
+  const native = require(path.join(dir, 'mixerlead.node'));
+  const { fromNative } = require(path.join(dir, 'errors.js'));
+  const seen = {};
+  const describe = (e) => ({ name: e.name, isMixerLeadError: e instanceof MixerLeadError, message: e.message });
+  for (const place of ['sync', 'async', 'settle', 'return']) {
+    try {
+      await native.__testPanic(place);
+      seen[place] = 'no error';
+    } catch (error) {
+      seen[place] = describe(fromNative(error));
+    }
+  }
+  // Still alive, and still working.
+  const models = await new Client({ apiKey: process.env.KEY, baseUrl: process.env.URL }).models.list();
+  seen.after = models[0].id;
+  console.log(JSON.stringify(seen));
+`;
+
+test('a Rust panic in the addon becomes an exception and the process lives on', async () => {
+  const out = await runChild(PANIC_CHILD, { MIXERLEAD_NODE_TEST_PANICS: '1', KEY, URL: emu.url() });
+  assert.equal(out.code, 0, out.stderr);
+  const seen = JSON.parse(out.stdout);
+  for (const place of ['sync', 'async', 'settle']) {
+    assert.equal(seen[place].name, 'MixerLeadError', place);
+    assert.ok(seen[place].isMixerLeadError, place);
+    assert.match(seen[place].message, /^internal error in mixerlead \(a bug, please report it\): test panic/, place);
+  }
+  // napi's own return-value conversion: caught by #[napi(catch_unwind)], a plain Error.
+  assert.match(seen.return.message, /test panic while converting a value to JS/);
+  assert.equal(seen.after, 'ml-auto');
+});
+
+test('the test-only panic export is inert without its environment variable', async () => {
+  const out = await runChild(PANIC_CHILD, { MIXERLEAD_NODE_TEST_PANICS: '', KEY, URL: emu.url() });
+  assert.equal(out.code, 0, out.stderr);
+  const seen = JSON.parse(out.stdout);
+  for (const place of ['sync', 'async', 'settle', 'return']) {
+    assert.match(seen[place].message, /needs MIXERLEAD_NODE_TEST_PANICS=1/, place);
+  }
+  assert.doesNotMatch(out.stderr, /panicked/);
+});
