@@ -15,7 +15,7 @@ pub struct NativeClient {
     inner: Client,
 }
 
-fn rows(models: Vec<mixerlead::Model>) -> Vec<ModelRow> {
+fn rows(models: mixerlead::ModelList) -> Vec<ModelRow> {
     models.into_iter().map(|m| (m.id, m.name, m.task, m.requires_paid)).collect()
 }
 

@@ -4,9 +4,9 @@ use std::future::Future;
 
 use reqwest::Method;
 
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log;
+use crate::request_options::CallSettings;
 use crate::retry::{self, Decision, Failure, Idempotency};
 
 /// How one attempt failed: what retrying needs to know, and the error to report.
@@ -15,13 +15,13 @@ pub(crate) struct AttemptError {
     pub error: Error,
 }
 
-/// Runs `attempt` until it succeeds, fails in a way `call`'s idempotency does not retry, or
+/// Runs `attempt` until it succeeds, fails in a way a call of this idempotency does not retry, or
 /// the retry budget runs out; sleeps between attempts as the server asked, else with backoff.
 pub(crate) async fn with_retries<T, F, Fut>(
-    config: &Config,
+    call: &CallSettings<'_>,
     method: &Method,
     path: &str,
-    call: Idempotency,
+    idempotency: Idempotency,
     attempt: F,
 ) -> Result<T>
 where
@@ -30,21 +30,21 @@ where
 {
     let mut retry = 0;
     loop {
-        log::debug(format_args!("{method} {path}: attempt {} of {}", retry + 1, config.max_retries + 1));
+        log::debug(format_args!("{method} {path}: attempt {} of {}", retry + 1, call.max_retries + 1));
         let AttemptError { failure, error } = match attempt().await {
             Ok(value) => return Ok(value),
             Err(e) => e,
         };
-        if !retry::is_retryable(failure, call) {
+        if !retry::is_retryable(failure, idempotency) {
             log::info(format_args!("{method} {path}: failed, not retryable: {error}"));
             return Err(error);
         }
-        match retry::decide(retry, config.max_retries, error.retry_after(), config.max_retry_wait) {
+        match retry::decide(retry, call.max_retries, error.retry_after(), call.config.max_retry_wait) {
             Decision::RetryAfter(wait) => {
                 log::info(format_args!(
                     "{method} {path}: {error}; retry {} of {} in {:.3} s",
                     retry + 1,
-                    config.max_retries,
+                    call.max_retries,
                     wait.as_secs_f64()
                 ));
                 tokio::time::sleep(wait).await;

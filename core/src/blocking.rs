@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use crate::error::Result;
 use crate::runtime::block_on;
-use crate::{Batch, ChatReply, ChatRequest, ClientBuilder, Model, StreamInfo};
+use crate::{Batch, ChatReply, ChatRequest, ClientBuilder, HeaderMap, ModelList, RequestOptions, StreamInfo};
 
 /// A blocking [`crate::Client`]. Cheap to clone; usable from many threads at once.
 #[derive(Clone, Debug)]
@@ -37,8 +37,13 @@ impl Client {
     }
 
     /// The models the service offers.
-    pub fn list_models(&self) -> Result<Vec<Model>> {
+    pub fn list_models(&self) -> Result<ModelList> {
         block_on(self.inner.list_models())
+    }
+
+    /// [`Client::list_models`] with options for this call.
+    pub fn list_models_with(&self, options: &RequestOptions) -> Result<ModelList> {
+        block_on(self.inner.list_models_with(options))
     }
 
     /// Sends a chat message; returns once the response headers arrived.
@@ -46,9 +51,19 @@ impl Client {
         block_on(self.inner.chat(request)).map(|inner| ChatStream { inner })
     }
 
+    /// [`Client::chat`] with options for this call.
+    pub fn chat_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatStream> {
+        block_on(self.inner.chat_with(request, options)).map(|inner| ChatStream { inner })
+    }
+
     /// Sends a chat message and waits for the whole reply.
     pub fn send(&self, request: ChatRequest) -> Result<ChatReply> {
         block_on(self.inner.send(request))
+    }
+
+    /// [`Client::send`] with options for this call.
+    pub fn send_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatReply> {
+        block_on(self.inner.send_with(request, options))
     }
 }
 
@@ -73,6 +88,16 @@ impl ChatStream {
     /// All the text handed out so far.
     pub fn text(&self) -> String {
         self.inner.text()
+    }
+
+    /// The response's request id, if it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.inner.headers()
     }
 
     /// A handle for reading the conversation id and text from other threads.

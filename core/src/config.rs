@@ -268,7 +268,7 @@ fn check_header_value(name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn positive_secs(name: &str, seconds: f64) -> Result<Duration> {
+pub(crate) fn positive_secs(name: &str, seconds: f64) -> Result<Duration> {
     if !(seconds.is_finite() && seconds > 0.0) {
         return Err(Error::invalid(format!("{name} must be a positive number of seconds, got {seconds}")));
     }

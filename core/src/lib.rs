@@ -38,13 +38,15 @@ mod config;
 mod decode;
 mod error;
 mod log;
+mod meta;
+mod request_options;
 mod retry;
 pub mod runtime;
 mod stream;
 mod transport;
 
 pub use api::chat::ChatRequest;
-pub use api::models::Model;
+pub use api::models::{Model, ModelList};
 pub use batch::{Batch, BatchReader, Pieces};
 pub use client::Client;
 pub use config::{
@@ -53,6 +55,9 @@ pub use config::{
     ENV_MAX_RETRIES, ENV_PROJECT_ID,
 };
 pub use error::{Error, ErrorBody, ErrorKind, Result};
+pub use meta::ResponseMeta;
+pub use request_options::RequestOptions;
+pub use reqwest::header::HeaderMap;
 pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
 /// The SDK's version, as sent in the `User-Agent`.

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use tokio::runtime::Runtime;
+/// The runtime's type (tokio's), re-exported for bindings that name it.
+pub use tokio::runtime::Runtime;
 
 use crate::error::{Error, ErrorKind};
 

@@ -16,6 +16,8 @@ use crate::batch::Batch;
 use crate::decode::{Decoder, Event, Output};
 use crate::error::{printable, Error, ErrorKind, Result};
 use crate::log;
+use crate::meta::ResponseMeta;
+use reqwest::header::HeaderMap;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
@@ -44,6 +46,8 @@ pub struct StreamInfo {
 
 #[derive(Default)]
 struct Shared {
+    /// The response's request id and headers.
+    meta: ResponseMeta,
     conversation_id: OnceLock<String>,
     /// The reply's first [`MAX_KEPT_TEXT`] bytes, appended once per network read.
     kept: Mutex<Kept>,
@@ -61,6 +65,20 @@ struct Kept {
 }
 
 impl StreamInfo {
+    fn new(meta: ResponseMeta) -> StreamInfo {
+        StreamInfo { shared: Arc::new(Shared { meta, ..Shared::default() }) }
+    }
+
+    /// The response's request id (`X-Request-Id`, else `Request-Id`), if it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.shared.meta.request_id.as_deref()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.shared.meta.headers
+    }
+
     /// The conversation id, once the service has named it (header or payload).
     pub fn conversation_id(&self) -> Option<String> {
         self.shared.conversation_id.get().cloned()
@@ -177,7 +195,7 @@ impl ChatStream {
     pub(crate) fn new(response: reqwest::Response, read_timeout: Duration) -> ChatStream {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-        let info = StreamInfo::default();
+        let info = StreamInfo::new(ResponseMeta::of(headers));
         if let Some(id) = header("x-conversation-id").or_else(|| header("conversation-id")).filter(|id| !id.is_empty())
         {
             info.set_conversation_id(id.to_string());
@@ -201,6 +219,16 @@ impl ChatStream {
     /// The conversation id, once the service has named it; `None` until then.
     pub fn conversation_id(&self) -> Option<String> {
         self.info.conversation_id()
+    }
+
+    /// The response's request id (`X-Request-Id`, else `Request-Id`), if it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.info.request_id()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.info.headers()
     }
 
     /// All the text handed out so far (its first [`MAX_KEPT_TEXT`] bytes).
@@ -416,13 +444,23 @@ pub struct ChatReply {
     pub text: String,
     /// The conversation id, when the service named one.
     pub conversation_id: Option<String>,
+    /// The response's request id, if it had one.
+    pub request_id: Option<String>,
+    /// The response headers.
+    pub headers: HeaderMap,
 }
 
 impl ChatStream {
     /// Reads the whole reply into a [`ChatReply`].
     pub async fn into_reply(mut self) -> Result<ChatReply> {
         let text = self.read().await?;
-        Ok(ChatReply { text, conversation_id: self.conversation_id() })
+        let meta = &self.info.shared.meta;
+        Ok(ChatReply {
+            text,
+            conversation_id: self.conversation_id(),
+            request_id: meta.request_id.clone(),
+            headers: meta.headers.clone(),
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use reqwest::{Method, Response, StatusCode, Url};
 use crate::attempt::AttemptError;
 use crate::config::Config;
 use crate::error::{printable, Error, ErrorBody, ErrorKind, Result};
+use crate::request_options::CallSettings;
 use crate::retry::{self, Failure};
 use crate::{log, VERSION};
 
@@ -75,11 +76,12 @@ impl Transport {
     /// status into its error.
     pub(crate) async fn send(
         &self,
-        config: &Config,
+        call: &CallSettings<'_>,
         method: Method,
         path: &str,
         body: &Body,
     ) -> Result<Response, AttemptError> {
+        let (config, timeout) = (call.config, call.timeout);
         let fatal = |error: Error| AttemptError { failure: Failure::Fatal, error };
         let origin = Url::parse(&config.base_url).map_err(|e| fatal(Error::config(e.to_string())))?.origin();
         let mut url = Url::parse(&format!("{}{path}", config.base_url))
@@ -88,8 +90,12 @@ impl Transport {
         let mut send_body = matches!(body, Body::Json(_));
         let mut redirects = 0;
         loop {
-            let headers = if url.origin() == origin { &self.private_headers } else { &self.public_headers };
-            let mut request = self.http().request(method.clone(), url.clone()).headers(headers.clone());
+            // Only the base URL's origin gets the key, the project and the call's extra headers.
+            let mut request = self.http().request(method.clone(), url.clone());
+            request = match url.origin() == origin {
+                true => request.headers(self.private_headers.clone()).headers(call.headers.clone()),
+                false => request.headers(self.public_headers.clone()),
+            };
             request = match body {
                 Body::Json(bytes) if send_body => request
                     .header(CONTENT_TYPE, "application/json")
@@ -100,13 +106,13 @@ impl Transport {
                 }
                 Body::None => request.header(ACCEPT, "application/json"),
             };
-            let response = match tokio::time::timeout(config.timeout, request.send()).await {
+            let response = match tokio::time::timeout(timeout, request.send()).await {
                 Err(_) => {
                     return Err(AttemptError {
                         failure: Failure::AfterSend,
                         error: Error::new(
                             ErrorKind::Timeout,
-                            format!("timeout: no response headers within {:?}", config.timeout),
+                            format!("timeout: no response headers within {timeout:?}"),
                         ),
                     })
                 }
@@ -143,7 +149,7 @@ impl Transport {
                 redirects += 1;
                 continue;
             }
-            let error = status_error(response, config).await;
+            let error = status_error(response, timeout, config.read_timeout).await;
             return Err(AttemptError { failure: Failure::Status(status.as_u16()), error });
         }
     }
@@ -221,9 +227,8 @@ pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Reads a body of bounded size: at most `timeout` in all (a server dripping bytes cannot hold
 /// the call for longer) and the read timeout between chunks.
-pub(crate) async fn read_small_body(response: Response, config: &Config) -> Result<Vec<u8>> {
-    let total = config.timeout;
-    match tokio::time::timeout(total, read_capped(response, config.read_timeout)).await {
+pub(crate) async fn read_small_body(response: Response, total: Duration, read_timeout: Duration) -> Result<Vec<u8>> {
+    match tokio::time::timeout(total, read_capped(response, read_timeout)).await {
         Ok(body) => body,
         Err(_) => Err(Error::new(ErrorKind::Timeout, format!("timeout: the response body took longer than {total:?}"))),
     }
@@ -254,13 +259,13 @@ async fn read_capped(response: Response, read_timeout: Duration) -> Result<Vec<u
 
 /// Builds the status error of a non-2xx response from its headers and (capped) body. The
 /// message is made printable: a server's control characters never reach a terminal or a log.
-async fn status_error(response: Response, config: &Config) -> Error {
+async fn status_error(response: Response, timeout: Duration, read_timeout: Duration) -> Error {
     let status = response.status();
     let headers = response.headers();
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let request_id = crate::meta::request_id(headers);
     let retry_after = retry::retry_after_seconds(headers);
     let reason = status.canonical_reason().unwrap_or("unknown status").to_string();
-    let raw = read_small_body(response, config).await.unwrap_or_default();
+    let raw = read_small_body(response, timeout, read_timeout).await.unwrap_or_default();
     let body = if raw.is_empty() {
         None
     } else {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use mixerlead::{ChatRequest, ErrorKind};
 
-async fn models_attempts(script: &str) -> (Result<Vec<mixerlead::Model>, mixerlead::Error>, u64) {
+async fn models_attempts(script: &str) -> (Result<mixerlead::ModelList, mixerlead::Error>, u64) {
     let emu = emulator().await;
     let result = client(&emu.scenario_url(&format!("id=t;{script}"))).list_models().await;
     (result, emu.stats("t").requests)

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::attempt::with_retries;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::retry::Idempotency;
 use crate::stream::{ChatReply, ChatStream};
 use crate::transport::Body;
@@ -71,13 +72,19 @@ impl Client {
     /// Sends a chat message and returns the reply as a stream of text pieces, once the response
     /// headers arrived (status errors are returned here, after retries).
     pub async fn chat(&self, request: ChatRequest) -> Result<ChatStream> {
+        self.chat_with(request, &RequestOptions::default()).await
+    }
+
+    /// [`Client::chat`] with options for this call.
+    pub async fn chat_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatStream> {
         request.check()?;
+        let (config, transport) = self.parts();
+        let call = options.resolve(config)?;
         let body =
             serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
         let body = Body::Json(bytes::Bytes::from(body));
-        let (config, transport) = self.parts();
-        let response = with_retries(config, &Method::POST, "/chat", Idempotency::Create, || {
-            transport.send(config, Method::POST, "/chat", &body)
+        let response = with_retries(&call, &Method::POST, "/chat", Idempotency::Create, || {
+            transport.send(&call, Method::POST, "/chat", &body)
         })
         .await?;
         Ok(ChatStream::new(response, config.read_timeout))
@@ -86,6 +93,11 @@ impl Client {
     /// Sends a chat message and waits for the whole reply.
     pub async fn send(&self, request: ChatRequest) -> Result<ChatReply> {
         self.chat(request).await?.into_reply().await
+    }
+
+    /// [`Client::send`] with options for this call.
+    pub async fn send_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatReply> {
+        self.chat_with(request, options).await?.into_reply().await
     }
 }
 

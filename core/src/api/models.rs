@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::attempt::{with_retries, AttemptError};
 use crate::error::{Error, Result};
+use crate::meta::ResponseMeta;
+use crate::request_options::{CallSettings, RequestOptions};
 use crate::retry::{Failure, Idempotency};
 use crate::transport::{read_small_body, Body};
 use crate::Client;
@@ -26,19 +28,81 @@ pub struct Model {
     pub requires_paid: bool,
 }
 
+/// The models list, with the response's request id and headers. Derefs to `Vec<Model>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelList {
+    models: Vec<Model>,
+    meta: ResponseMeta,
+}
+
+impl ModelList {
+    /// The response's request id (`X-Request-Id`), if it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.meta.headers
+    }
+
+    /// The models, without the metadata.
+    pub fn into_vec(self) -> Vec<Model> {
+        self.models
+    }
+}
+
+impl std::ops::Deref for ModelList {
+    type Target = Vec<Model>;
+
+    fn deref(&self) -> &Vec<Model> {
+        &self.models
+    }
+}
+
+impl IntoIterator for ModelList {
+    type Item = Model;
+    type IntoIter = std::vec::IntoIter<Model>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.models.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ModelList {
+    type Item = &'a Model;
+    type IntoIter = std::slice::Iter<'a, Model>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.models.iter()
+    }
+}
+
 impl Client {
     /// The models the service offers (`GET /ai/models`).
-    pub async fn list_models(&self) -> Result<Vec<Model>> {
-        let (config, transport) = self.parts();
-        with_retries(config, &Method::GET, "/ai/models", Idempotency::Get, || async {
-            let response = transport.send(config, Method::GET, "/ai/models", &Body::None).await?;
-            let body = read_small_body(response, config)
-                .await
-                .map_err(|error| AttemptError { failure: Failure::AfterSend, error })?;
-            parse_models(&body).map_err(|error| AttemptError { failure: Failure::Fatal, error })
-        })
-        .await
+    pub async fn list_models(&self) -> Result<ModelList> {
+        self.list_models_with(&RequestOptions::default()).await
     }
+
+    /// [`Client::list_models`] with options for this call.
+    pub async fn list_models_with(&self, options: &RequestOptions) -> Result<ModelList> {
+        let (config, transport) = self.parts();
+        let call = options.resolve(config)?;
+        list(&call, transport).await
+    }
+}
+
+async fn list(call: &CallSettings<'_>, transport: &crate::transport::Transport) -> Result<ModelList> {
+    with_retries(call, &Method::GET, "/ai/models", Idempotency::Get, || async {
+        let response = transport.send(call, Method::GET, "/ai/models", &Body::None).await?;
+        let meta = ResponseMeta::of(response.headers());
+        let body = read_small_body(response, call.timeout, call.config.read_timeout)
+            .await
+            .map_err(|error| AttemptError { failure: Failure::AfterSend, error })?;
+        let models = parse_models(&body).map_err(|error| AttemptError { failure: Failure::Fatal, error })?;
+        Ok(ModelList { models, meta })
+    })
+    .await
 }
 
 fn parse_models(body: &[u8]) -> Result<Vec<Model>> {
