@@ -1,0 +1,61 @@
+//! Core errors as napi errors: a JSON description behind [`ERROR_MARK`], which `errors.js` turns
+//! into the typed classes; and panics caught on their way to Node.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mixerlead::{Error, ErrorBody, ErrorKind};
+use napi::{Result, Status};
+
+/// The prefix of a rejection reason that describes a core error as JSON.
+const ERROR_MARK: &str = "mixerlead-error:";
+
+/// What an invalid argument becomes in JS: `TypeError` for strings, `RangeError` for numbers.
+#[derive(Clone, Copy)]
+pub(crate) enum InvalidAs {
+    Type,
+    Range,
+}
+
+fn kind_name(kind: ErrorKind, invalid_as: InvalidAs) -> &'static str {
+    match (kind, invalid_as) {
+        (ErrorKind::InvalidArgument, InvalidAs::Type) => "type",
+        (ErrorKind::InvalidArgument, InvalidAs::Range) => "range",
+        (kind, _) => kind.name(),
+    }
+}
+
+/// The napi error for a core error: its fields as JSON behind [`ERROR_MARK`].
+pub(crate) fn to_napi(error: Error, invalid_as: InvalidAs) -> napi::Error {
+    let body = match error.body() {
+        Some(ErrorBody::Json(json)) => json.clone(),
+        Some(ErrorBody::Text(text)) => serde_json::Value::String(text.clone()),
+        None => serde_json::Value::Null,
+    };
+    let described = serde_json::json!({
+        "kind": kind_name(error.kind(), invalid_as),
+        "message": error.message(),
+        "status": error.status_code(),
+        "body": body,
+        "requestId": error.request_id(),
+        "retryAfter": error.retry_after(),
+        "partialText": error.partial_text(),
+    });
+    napi::Error::new(Status::GenericFailure, format!("{ERROR_MARK}{described}"))
+}
+
+/// The error a caught panic becomes: `internal`, with the panic's message.
+pub(crate) fn internal(payload: Box<dyn Any + Send>) -> napi::Error {
+    let what = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(text), _) => text,
+        (None, Some(text)) => text.as_str(),
+        (None, None) => "a panic",
+    };
+    let message = format!("internal error in mixerlead (a bug, please report it): {what}");
+    to_napi(Error::new(ErrorKind::Internal, message), InvalidAs::Type)
+}
+
+/// Runs the body of an export: a panic becomes an `internal` error instead of unwinding.
+pub(crate) fn guard<T>(body: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(internal(payload)))
+}
