@@ -314,3 +314,19 @@ fn with_no_message_on_a_terminal_chat_is_a_session_of_one_conversation() {
     assert_eq!(all.matches("mixerlead: HTTP 404: scripted failure 404").count(), 2, "{all}");
     assert!(all.ends_with("conversation: conv_1\n"), "{all:?}");
 }
+
+#[test]
+fn control_characters_in_a_server_error_never_reach_the_terminal() {
+    let emu = Emulator::start();
+    // ESC [31m red ESC [0m, a line feed, a BEL: the service's `error` text, percent-encoded.
+    let url = emu.scenario("fail=400;error_text=%1b%5b31mred%1b%5b0m%0asecond%20line%07end");
+    for args in [&["chat", "x"][..], &["models"]] {
+        let out = run(&url, args, &[]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        // Escaped by the core (`\u{1b}`) or by the CLI (`\x1b`): either way not raw, one line.
+        assert!(err.starts_with("mixerlead: HTTP 400: ") && err.contains("[31mred"), "{args:?}: {err:?}");
+        assert!(!err.trim_end_matches('\n').chars().any(char::is_control), "{args:?}: {err:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
+    }
+}
