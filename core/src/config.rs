@@ -43,7 +43,10 @@ pub struct ClientBuilder {
     pub(crate) max_retries: Option<i64>,
     pub(crate) max_retry_wait: Option<f64>,
     pub(crate) allow_insecure_http: Option<bool>,
+    pub(crate) ca_file: Option<String>,
+    pub(crate) proxy: Option<String>,
     pub(crate) surface: Option<&'static str>,
+    pub(crate) runtime: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -78,6 +81,52 @@ pub struct ClientOptions {
     pub max_retry_wait: Option<f64>,
     /// See [`ClientBuilder::allow_insecure_http`].
     pub allow_insecure_http: Option<bool>,
+    /// See [`ClientBuilder::ca_file`].
+    pub ca_file: Option<String>,
+    /// See [`ClientBuilder::proxy`].
+    pub proxy: Option<String>,
+}
+
+/// A client option's value as a binding receives it from its language (see
+/// [`ClientBuilder::set`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// A string (a key, a URL, a path).
+    Text(String),
+    /// A number (seconds, a count).
+    Number(f64),
+    /// A true/false flag.
+    Flag(bool),
+}
+
+impl OptionValue {
+    fn text(self, name: &str) -> Result<String> {
+        match self {
+            OptionValue::Text(text) => Ok(text),
+            other => Err(Error::invalid(format!("{name} must be a string, got {other:?}"))),
+        }
+    }
+
+    fn seconds(self, name: &str) -> Result<f64> {
+        match self {
+            OptionValue::Number(n) => Ok(n),
+            other => Err(Error::invalid(format!("{name} must be a number of seconds, got {other:?}"))),
+        }
+    }
+
+    fn count(self, name: &str) -> Result<i64> {
+        match self {
+            OptionValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
+            other => Err(Error::invalid(format!("{name} must be a whole number, got {other:?}"))),
+        }
+    }
+
+    fn flag(self, name: &str) -> Result<bool> {
+        match self {
+            OptionValue::Flag(flag) => Ok(flag),
+            other => Err(Error::invalid(format!("{name} must be true or false, got {other:?}"))),
+        }
+    }
 }
 
 impl ClientBuilder {
@@ -92,6 +141,54 @@ impl ClientBuilder {
         self.max_retries = o.max_retries.or(self.max_retries);
         self.max_retry_wait = o.max_retry_wait.or(self.max_retry_wait);
         self.allow_insecure_http = o.allow_insecure_http.or(self.allow_insecure_http);
+        self.ca_file = o.ca_file.or(self.ca_file);
+        self.proxy = o.proxy.or(self.proxy);
+        self
+    }
+
+    /// Sets the option `name` (snake_case, or the camelCase the Node surface uses) from a
+    /// binding's value: the one place options are named, typed and checked. An unknown name is
+    /// a configuration error naming it; a value of the wrong type, an invalid-argument error.
+    pub fn set(mut self, name: &str, value: OptionValue) -> Result<Self> {
+        match name {
+            "api_key" | "apiKey" => self.api_key = Some(value.text("api_key")?),
+            "base_url" | "baseUrl" => self.base_url = Some(value.text("base_url")?),
+            "project_id" | "projectId" => self.project_id = Some(value.text("project_id")?),
+            "timeout" => self.timeout = Some(value.seconds("timeout")?),
+            "connect_timeout" | "connectTimeout" => self.connect_timeout = Some(value.seconds("connect_timeout")?),
+            "read_timeout" | "readTimeout" => self.read_timeout = Some(value.seconds("read_timeout")?),
+            "max_retries" | "maxRetries" => self.max_retries = Some(value.count("max_retries")?),
+            "max_retry_wait" | "maxRetryWait" => self.max_retry_wait = Some(value.seconds("max_retry_wait")?),
+            "allow_insecure_http" | "allowInsecureHttp" => {
+                self.allow_insecure_http = Some(value.flag("allow_insecure_http")?)
+            }
+            "ca_file" | "caFile" => self.ca_file = Some(value.text("ca_file")?),
+            "proxy" => self.proxy = Some(value.text("proxy")?),
+            other => return Err(Error::config(format!("unknown client option {other:?}"))),
+        }
+        Ok(self)
+    }
+
+    /// A PEM file of certificates to trust in addition to the system's roots (which also
+    /// honour `SSL_CERT_FILE` and `SSL_CERT_DIR`), e.g. a company proxy's or a test server's.
+    pub fn ca_file(mut self, path: impl Into<String>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// The proxy every request goes through (`http://host:port`, `https://…`, `socks5://…`),
+    /// instead of `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` from the environment; `NO_PROXY` still
+    /// applies. Not allowed with a plain-http base URL, whose requests never use a proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// The language runtime named at the end of the `User-Agent` (e.g. `CPython/3.11.7`);
+    /// bindings set it.
+    #[doc(hidden)]
+    pub fn runtime(mut self, runtime: impl Into<String>) -> Self {
+        self.runtime = Some(runtime.into());
         self
     }
 
@@ -197,7 +294,12 @@ pub(crate) struct Config {
     pub read_timeout: Duration,
     pub max_retries: u32,
     pub max_retry_wait: Duration,
-    pub surface: &'static str,
+    /// Certificates trusted besides the system's roots (from `ca_file`), and its path.
+    pub ca_file: Option<(String, Vec<reqwest::Certificate>)>,
+    /// The proxy option's URL (checked by [`proxy_of`]).
+    pub proxy: Option<String>,
+    /// The `User-Agent` header's value.
+    pub user_agent: String,
 }
 
 impl Config {
@@ -237,6 +339,28 @@ impl Config {
         let max_retries = u32::try_from(max_retries).map_err(|_| {
             Error::invalid(format!("max_retries must be between 0 and {}, got {max_retries}", u32::MAX))
         })?;
+        let ca_file = match b.ca_file {
+            Some(path) => Some(read_ca_file(&path).map(|certs| (path, certs))?),
+            None => None,
+        };
+        let proxy = match b.proxy.filter(|p| !p.trim().is_empty()) {
+            Some(_) if base_url.starts_with("http://") => {
+                return Err(Error::config(
+                    "proxy cannot be used with a plain-http base URL: the proxy would see the API key in clear",
+                ))
+            }
+            Some(url) => {
+                proxy_of(&url)?;
+                Some(url)
+            }
+            None => None,
+        };
+        let mut user_agent = crate::transport::user_agent(b.surface.unwrap_or("rust"));
+        if let Some(runtime) = b.runtime.filter(|r| !r.is_empty()) {
+            user_agent.push(' ');
+            user_agent.push_str(&runtime);
+        }
+        check_header_value("the User-Agent", &user_agent)?;
         Ok(Config {
             api_key,
             base_url,
@@ -246,7 +370,9 @@ impl Config {
             read_timeout: positive_secs("read_timeout", b.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))?,
             max_retries,
             max_retry_wait: non_negative_secs("max_retry_wait", b.max_retry_wait.unwrap_or(DEFAULT_MAX_RETRY_WAIT))?,
-            surface: b.surface.unwrap_or("rust"),
+            ca_file,
+            proxy,
+            user_agent,
         })
     }
 }
@@ -280,6 +406,30 @@ fn non_negative_secs(name: &str, seconds: f64) -> Result<Duration> {
         return Err(Error::invalid(format!("{name} must be zero or more seconds, got {seconds}")));
     }
     Duration::try_from_secs_f64(seconds).map_err(|_| Error::invalid(format!("{name} is too large: {seconds}")))
+}
+
+/// The certificates of a PEM file: a configuration error naming `ca_file` when it cannot be
+/// read or holds none.
+fn read_ca_file(path: &str) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|e| Error::config(format!("ca_file {path:?} cannot be read: {e}")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::config(format!("ca_file {path:?} is not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::config(format!("ca_file {path:?} holds no PEM certificate")));
+    }
+    Ok(certs)
+}
+
+/// The proxy option as reqwest takes it, with `NO_PROXY` from the environment.
+pub(crate) fn proxy_of(url: &str) -> Result<reqwest::Proxy> {
+    let shown = redact_credentials(url);
+    let parsed =
+        reqwest::Url::parse(url.trim()).map_err(|e| Error::config(format!("invalid proxy URL {shown:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") || parsed.host_str().is_none() {
+        return Err(Error::config(format!("invalid proxy URL {shown:?}: it needs http(s):// and a host")));
+    }
+    let proxy = reqwest::Proxy::all(parsed).map_err(|e| Error::config(format!("invalid proxy URL {shown:?}: {e}")))?;
+    Ok(proxy.no_proxy(reqwest::NoProxy::from_env()))
 }
 
 /// `url` as it may be shown: any `user:password@` replaced by `***@`.
@@ -440,6 +590,38 @@ mod tests {
         }
         assert_eq!(redact_credentials("https://a:b@h/p@q"), "https://***@h/p@q");
         assert_eq!(redact_credentials("https://h/p"), "https://h/p");
+    }
+
+    #[test]
+    fn options_by_name_in_either_spelling() {
+        use OptionValue::*;
+        let b = ClientBuilder::default()
+            .set("api_key", Text("ml_k".into()))
+            .and_then(|b| b.set("baseUrl", Text("https://h.example/api".into())))
+            .and_then(|b| b.set("timeout", Number(2.5)))
+            .and_then(|b| b.set("maxRetries", Number(0.0)))
+            .and_then(|b| b.set("allow_insecure_http", Flag(false)))
+            .unwrap();
+        let c = resolve(b, &[]).unwrap();
+        assert_eq!(
+            (c.base_url.as_str(), c.timeout, c.max_retries),
+            ("https://h.example/api", Duration::from_millis(2500), 0)
+        );
+        let unknown = ClientBuilder::default().set("tiemout", Number(1.0)).err().unwrap();
+        assert_eq!(unknown.kind(), crate::ErrorKind::Configuration);
+        assert!(unknown.message().contains("tiemout"), "{unknown}");
+        for (name, value) in [("timeout", Text("1".into())), ("max_retries", Number(1.5)), ("api_key", Flag(true))] {
+            let e = ClientBuilder::default().set(name, value).err().unwrap();
+            assert!(e.kind() == crate::ErrorKind::InvalidArgument && e.message().contains(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn user_agent_names_the_runtime_when_given() {
+        let b = ClientBuilder::default().api_key("k").surface("python").runtime("CPython/3.11.7");
+        let c = resolve(b, &[]).unwrap();
+        assert!(c.user_agent.starts_with("mixerlead-python/"), "{}", c.user_agent);
+        assert!(c.user_agent.ends_with(") CPython/3.11.7"), "{}", c.user_agent);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub use api::models::{Model, ModelList};
 pub use batch::{Batch, BatchReader, Pieces};
 pub use client::Client;
 pub use config::{
-    ClientBuilder, ClientOptions, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
+    ClientBuilder, ClientOptions, OptionValue, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL,
     ENV_MAX_RETRIES, ENV_PROJECT_ID,
 };

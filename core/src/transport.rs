@@ -44,17 +44,21 @@ pub(crate) struct Transport {
 }
 
 /// What a connection pool is built from.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct PoolSettings {
     connect_timeout: Duration,
     /// No proxy: plain-http base URLs never go through one (see [`PoolSettings::of`]).
     direct: bool,
+    /// Trusted besides the system's roots.
+    extra_roots: Vec<reqwest::Certificate>,
+    /// The proxy option's URL (else the environment's).
+    proxy: Option<String>,
 }
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport> {
         let mut public_headers = HeaderMap::new();
-        let user_agent = HeaderValue::try_from(user_agent(config.surface))
+        let user_agent = HeaderValue::try_from(config.user_agent.as_str())
             .map_err(|_| Error::invalid("the User-Agent has characters not allowed in an HTTP header"))?;
         public_headers.insert(USER_AGENT, user_agent);
         let mut private_headers = public_headers.clone();
@@ -186,10 +190,15 @@ impl PoolSettings {
     /// Plain-http base URLs never go through a proxy: the loopback exemption of the
     /// insecure-http check assumes a direct connection, and a proxy would see the key in clear.
     fn of(config: &Config) -> PoolSettings {
-        PoolSettings { connect_timeout: config.connect_timeout, direct: config.base_url.starts_with("http://") }
+        PoolSettings {
+            connect_timeout: config.connect_timeout,
+            direct: config.base_url.starts_with("http://"),
+            extra_roots: config.ca_file.as_ref().map(|(_, certs)| certs.clone()).unwrap_or_default(),
+            proxy: config.proxy.clone(),
+        }
     }
 
-    fn build(self) -> Result<reqwest::Client> {
+    fn build(&self) -> Result<reqwest::Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -198,6 +207,11 @@ impl PoolSettings {
             .redirect(reqwest::redirect::Policy::none());
         if self.direct {
             builder = builder.no_proxy();
+        } else if let Some(url) = &self.proxy {
+            builder = builder.proxy(crate::config::proxy_of(url)?);
+        }
+        if !self.extra_roots.is_empty() {
+            builder = builder.tls_certs_merge(self.extra_roots.iter().cloned());
         }
         builder.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {}", describe(&e))))
     }

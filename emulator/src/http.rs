@@ -2,8 +2,12 @@
 //! Written by hand (not with a server framework) so that faults can be byte-exact: split
 //! writes, a cut connection mid-chunk, a stall with the socket left open.
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// The read side of a connection, plain or TLS.
+pub type Reader = BufReader<Box<dyn AsyncRead + Send + Unpin>>;
+/// The write side of a connection, plain or TLS.
+pub type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Largest request body accepted (a larger one gets 413).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -39,7 +43,7 @@ pub enum ReadError {
     TooLarge,
 }
 
-pub async fn read_request(reader: &mut BufReader<OwnedReadHalf>) -> Result<Request, ReadError> {
+pub async fn read_request(reader: &mut Reader) -> Result<Request, ReadError> {
     let mut line = String::new();
     let mut head_len = 0;
     let mut request_line = String::new();
@@ -88,13 +92,13 @@ pub async fn read_request(reader: &mut BufReader<OwnedReadHalf>) -> Result<Reque
 /// Writes one response; buffers writes until [`Writer::flush`], which sends the body data
 /// gathered since the last flush as one HTTP chunk.
 pub struct Writer {
-    socket: OwnedWriteHalf,
+    socket: WriteHalf,
     buffer: Vec<u8>,
     body: Vec<u8>,
 }
 
 impl Writer {
-    pub fn new(socket: OwnedWriteHalf) -> Writer {
+    pub fn new(socket: WriteHalf) -> Writer {
         Writer { socket, buffer: Vec::with_capacity(32 * 1024), body: Vec::with_capacity(32 * 1024) }
     }
 

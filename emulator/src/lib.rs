@@ -21,6 +21,7 @@ mod http;
 mod reply;
 mod scenario;
 mod server;
+mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -84,11 +85,16 @@ pub struct EmulatorConfig {
     pub token_delay: Duration,
     /// Requests a second allowed per key (`None`: no limit).
     pub rate_limit: Option<u32>,
+    /// Serve https (HTTP/1.1 over TLS) with a certificate for `127.0.0.1` and `localhost` made
+    /// at start, instead of plain http.
+    pub tls: bool,
+    /// With `tls`: where the binaries write that certificate (PEM), for clients to trust.
+    pub tls_ca_out: Option<std::path::PathBuf>,
 }
 
 impl EmulatorConfig {
-    /// Reads `--port P --format F --token-delay-ms N --rate-limit N` (the command line of
-    /// `mixerlead emulator` and `mixerlead-emulator`).
+    /// Reads `--port P --format F --token-delay-ms N --rate-limit N --tls --tls-ca-out PATH`
+    /// (the command line of `mixerlead emulator` and `mixerlead-emulator`).
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<EmulatorConfig, String> {
         let mut config = EmulatorConfig::default();
         let mut args = args.into_iter();
@@ -103,8 +109,12 @@ impl EmulatorConfig {
                 "--format" => config.format = Format::parse(&value()?)?,
                 "--token-delay-ms" => config.token_delay = Duration::from_millis(number(value()?)?),
                 "--rate-limit" => config.rate_limit = Some(number(value()?)?.try_into().unwrap_or(u32::MAX)),
+                "--tls" => config.tls = true,
+                "--tls-ca-out" => config.tls_ca_out = Some(value()?.into()),
                 other => {
-                    return Err(format!("unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit)"))
+                    return Err(format!(
+                    "unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit, --tls, --tls-ca-out)"
+                ))
                 }
             }
         }
@@ -114,7 +124,14 @@ impl EmulatorConfig {
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
-        EmulatorConfig { port: 0, format: Format::Sse, token_delay: Duration::ZERO, rate_limit: None }
+        EmulatorConfig {
+            port: 0,
+            format: Format::Sse,
+            token_delay: Duration::ZERO,
+            rate_limit: None,
+            tls: false,
+            tls_ca_out: None,
+        }
     }
 }
 
@@ -196,6 +213,8 @@ impl State {
 pub struct Emulator {
     addr: SocketAddr,
     state: Arc<State>,
+    /// With TLS: the certificate (PEM) clients must trust.
+    ca_pem: Option<String>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -204,9 +223,24 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        let tls = config.tls.then(tls::Tls::new).transpose()?;
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let state = Arc::new(State::new(config));
-        let task = tokio::spawn(server::serve(listener, state.clone()));
-        Ok(Emulator { addr, state, task })
+        let task = tokio::spawn(server::serve(listener, state.clone(), tls.map(|t| t.acceptor)));
+        Ok(Emulator { addr, state, ca_pem, task })
+    }
+
+    /// With TLS, the certificate clients must trust (PEM); `None` for plain http.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// The address it listens on.
@@ -214,14 +248,14 @@ impl Emulator {
         self.addr
     }
 
-    /// The base URL of the plain API: `http://127.0.0.1:PORT/api`.
+    /// The base URL of the plain API: `http://127.0.0.1:PORT/api` (`https` with TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}/api", self.addr)
+        format!("{}://{}/api", self.scheme(), self.addr)
     }
 
     /// The base URL that scripts every request with `script` (see [`Scenario`]).
     pub fn scenario_url(&self, script: &str) -> String {
-        format!("http://{}/s/{script}/api", self.addr)
+        format!("{}://{}/s/{script}/api", self.scheme(), self.addr)
     }
 
     /// What the emulator saw for scenario id `id` (`""` for requests without one).
@@ -249,9 +283,14 @@ impl Drop for Emulator {
 }
 
 /// Runs an emulator until the process ends (the binaries use this).
+/// With `tls`, the certificate is written to `tls_ca_out` (if set) before `on_ready` runs.
 pub async fn run(config: EmulatorConfig, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+    let tls = config.tls.then(tls::Tls::new).transpose()?;
+    if let (Some(tls), Some(path)) = (&tls, &config.tls_ca_out) {
+        std::fs::write(path, &tls.ca_pem)?;
+    }
     on_ready(listener.local_addr()?);
-    server::serve(listener, Arc::new(State::new(config))).await;
+    server::serve(listener, Arc::new(State::new(config)), tls.map(|t| t.acceptor)).await;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! `mixerlead-emulator [--port P] [--format sse|ndjson|jsonl|json|text|none] [--token-delay-ms N]
-//! [--rate-limit N]`: serves the emulated Workspace API on 127.0.0.1 until killed.
+//! [--rate-limit N] [--tls] [--tls-ca-out PATH]`: serves the emulated Workspace API on 127.0.0.1 until killed.
 
 use std::io::Write;
 
@@ -12,8 +12,9 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let scheme = if config.tls { "https" } else { "http" };
     let result = mixerlead_emulator::run(config, |addr| {
-        println!("mixerlead emulator listening on http://{addr}/api");
+        println!("mixerlead emulator listening on {scheme}://{addr}/api");
         let _ = std::io::stdout().flush();
     })
     .await;

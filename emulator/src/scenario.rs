@@ -51,6 +51,8 @@ pub struct Scenario {
     pub rate_limit: Option<u32>,
     /// Answer `307` to the same path this many times before serving it.
     pub redirect: Option<u32>,
+    /// The scheme the redirects point to (default: the listener's own), e.g. `http` from TLS.
+    pub redirect_scheme: Option<String>,
     /// Send non-streamed bodies (models list, error bodies) one byte every this many ms.
     pub drip: Option<Duration>,
     /// The `error` message of a scripted failure (default `scripted failure <status>`).
@@ -95,6 +97,7 @@ impl Scenario {
                 "redirect" => s.redirect = Some(num()? as u32),
                 "redirect_host" => s.redirect_host = Some(value.clone()),
                 "drip_ms" => s.drip = Some(ms()?),
+                "redirect_scheme" => s.redirect_scheme = Some(value.clone()),
                 "error_text" => s.error_text = Some(value.clone()),
                 other => return Err(format!("unknown scenario key {other:?}")),
             }

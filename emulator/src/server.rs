@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
-use crate::http::{read_request, ReadError, Request, Writer};
+use crate::http::{read_request, ReadError, Reader, Request, Writer};
 use crate::reply::{self, Framing};
 use crate::{Format, Scenario, State};
 
@@ -28,20 +28,37 @@ const MAX_STALL: Duration = Duration::from_secs(120);
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
-pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+pub(crate) async fn serve(listener: TcpListener, state: Arc<State>, tls: Option<TlsAcceptor>) {
     loop {
         let Ok((socket, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        tokio::spawn(connection(socket, state.clone()));
+        let _ = socket.set_nodelay(true);
+        let state = state.clone();
+        match tls.clone() {
+            None => {
+                let (read, write) = socket.into_split();
+                tokio::spawn(connection(Box::new(read), Box::new(write), state));
+            }
+            Some(acceptor) => {
+                tokio::spawn(async move {
+                    if let Ok(stream) = acceptor.accept(socket).await {
+                        let (read, write) = tokio::io::split(stream);
+                        connection(Box::new(read), Box::new(write), state).await;
+                    }
+                });
+            }
+        }
     }
 }
 
-async fn connection(socket: TcpStream, state: Arc<State>) {
-    let _ = socket.set_nodelay(true);
-    let (read, write) = socket.into_split();
-    let mut reader = BufReader::new(read);
+async fn connection(
+    read: Box<dyn AsyncRead + Send + Unpin>,
+    write: Box<dyn AsyncWrite + Send + Unpin>,
+    state: Arc<State>,
+) {
+    let mut reader: Reader = BufReader::new(read);
     let mut writer = Writer::new(write);
     loop {
         let request = match read_request(&mut reader).await {
@@ -91,12 +108,7 @@ fn split_target(target: &str) -> (Option<&str>, &str, &str) {
 }
 
 /// Handles one request; `Ok(true)` when the connection may serve another.
-async fn handle(
-    state: &State,
-    request: Request,
-    reader: &mut BufReader<OwnedReadHalf>,
-    writer: &mut Writer,
-) -> std::io::Result<bool> {
+async fn handle(state: &State, request: Request, reader: &mut Reader, writer: &mut Writer) -> std::io::Result<bool> {
     let request_id = format!("req_{}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
     let mut headers = json_type();
     headers.push(("x-request-id", request_id));
@@ -128,7 +140,9 @@ async fn handle(
             Some(other) => format!("{other}:{}", host.rsplit(':').next().unwrap_or("80")),
             None => host.to_string(),
         };
-        headers.push(("location", format!("http://{host}/s/{next}/api{path}")));
+        let own_scheme = if state.config.tls { "https" } else { "http" };
+        let scheme = scenario.redirect_scheme.as_deref().unwrap_or(own_scheme);
+        headers.push(("location", format!("{scheme}://{host}/s/{next}/api{path}")));
         writer.respond(307, &headers, error_json("moved").as_bytes()).await?;
         return Ok(true);
     }
@@ -302,7 +316,7 @@ async fn chat(
     key: &str,
     request: &Request,
     mut headers: Vec<(&'static str, String)>,
-    reader: &mut BufReader<OwnedReadHalf>,
+    reader: &mut Reader,
     writer: &mut Writer,
 ) -> std::io::Result<bool> {
     let (message, conversation, turn) = match accept_chat(state, key, &request.body) {
@@ -357,7 +371,7 @@ async fn chat(
 }
 
 /// Resolves when the client closes its side of the connection.
-async fn client_gone(reader: &mut BufReader<OwnedReadHalf>) {
+async fn client_gone(reader: &mut Reader) {
     match reader.fill_buf().await {
         Ok([]) | Err(_) => {}
         // The client sent more (it may not pipeline, but it is not gone): keep waiting forever.
