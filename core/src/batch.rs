@@ -78,6 +78,11 @@ impl Batch {
         tail
     }
 
+    /// Where each piece ends in `text`.
+    pub(crate) fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+
     /// The bytes of the pieces from `index` on.
     pub(crate) fn bytes_from(&self, index: usize) -> usize {
         match index {

@@ -75,6 +75,24 @@ pub struct SharedStream {
     info: StreamInfo,
     cancellation: Cancellation,
     read_ahead: Arc<ReadAhead>,
+    /// Where each piece of the last batch handed out ends, so that a binding can say how many
+    /// of its pieces it served (in pieces, whatever its own string units) and the text is
+    /// counted here.
+    last_ends: Arc<std::sync::Mutex<Vec<u32>>>,
+}
+
+/// What a pull of a [`SharedStream`] gives.
+#[derive(Debug)]
+pub enum Pull {
+    /// The next pieces (never empty).
+    Ready(Batch),
+    /// Nothing decoded yet: wait with [`SharedStream::pull`] (only [`SharedStream::try_pull`]
+    /// says this).
+    Pending,
+    /// The reply is complete, or the stream was closed.
+    End,
+    /// The stream failed; the pieces before the failure were all handed out.
+    Failed(crate::Error),
 }
 
 /// The read-ahead task of a stream, aborted when the last [`SharedStream`] clone goes (the task
@@ -100,7 +118,63 @@ impl SharedStream {
             stream: Arc::new(Mutex::new(stream)),
             cancellation: Cancellation::new(),
             read_ahead: Arc::default(),
+            last_ends: Arc::default(),
         }
+    }
+
+    /// The next batch, waiting for it: [`Pull::Ready`], [`Pull::End`] or [`Pull::Failed`]. The
+    /// binding has served (or skipped) every piece of the batch before.
+    pub async fn pull(&self) -> Pull {
+        let pulled = self.next_batch().await;
+        self.settle(pulled)
+    }
+
+    /// The next batch if it can be had without waiting, else [`Pull::Pending`]: lets a binding
+    /// skip the trip through the runtime when pieces are already decoded.
+    pub fn try_pull(&self) -> Pull {
+        match self.try_next_batch() {
+            None => Pull::Pending,
+            Some(pulled) => self.settle(pulled),
+        }
+    }
+
+    fn settle(&self, pulled: Result<Option<Batch>>) -> Pull {
+        let mut last = self.last_ends.lock().unwrap_or_else(|p| p.into_inner());
+        last.clear();
+        match pulled {
+            Ok(Some(batch)) => {
+                last.extend_from_slice(batch.ends());
+                Pull::Ready(batch)
+            }
+            Ok(None) => Pull::End,
+            Err(error) => Pull::Failed(error),
+        }
+    }
+
+    /// Bytes of the last batch after its first `served` pieces.
+    fn unserved_bytes(&self, served: usize) -> usize {
+        let last = self.last_ends.lock().unwrap_or_else(|p| p.into_inner());
+        let total = last.last().copied().unwrap_or(0);
+        let upto = match served {
+            0 => 0,
+            n => last.get(n - 1).copied().unwrap_or(total),
+        };
+        (total - upto) as usize
+    }
+
+    /// The text served to the caller: everything before the last batch, and that batch's first
+    /// `served` pieces.
+    pub fn text(&self, served: usize) -> String {
+        self.info.text_withholding(self.unserved_bytes(served))
+    }
+
+    /// Closes the stream after the caller was served `served` pieces of the last batch: the
+    /// request is aborted, and the text counts only what was served.
+    pub fn close(&self, served: usize) {
+        let unserved = self.unserved_bytes(served);
+        self.last_ends.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.info.withhold(unserved);
+        self.cancel();
     }
 
     /// The next batch of pieces; `None` at the end, or once [`SharedStream::cancel`] was called.

@@ -54,6 +54,9 @@ struct Shared {
     /// Bytes decoded but not yet handed out. Raised under the `kept` lock, lowered without it
     /// as pieces go out, so `text()` always ends at a piece boundary.
     undelivered: AtomicUsize,
+    /// Bytes handed to a binding that it never served to its caller (the rest of a batch when
+    /// the stream was closed mid-batch). Changed only by the binding's own thread.
+    withheld: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -86,16 +89,34 @@ impl StreamInfo {
 
     /// All the text handed to the caller so far (its first [`MAX_KEPT_TEXT`] bytes).
     pub fn text(&self) -> String {
+        self.text_withholding(0)
+    }
+
+    /// [`StreamInfo::text`] without its last `unserved` bytes (pieces a binding holds but has
+    /// not served yet).
+    pub(crate) fn text_withholding(&self, unserved: usize) -> String {
         let kept = self.lock_kept();
-        let delivered = kept.decoded - self.shared.undelivered.load(Ordering::Acquire);
+        let delivered = self.handed_out(&kept).saturating_sub(unserved);
         kept.text[..delivered.min(kept.text.len())].to_string()
+    }
+
+    /// Bytes handed out: decoded, less what is not handed out yet or was withheld.
+    fn handed_out(&self, kept: &Kept) -> usize {
+        let undelivered = self.shared.undelivered.load(Ordering::Acquire);
+        kept.decoded.saturating_sub(undelivered + self.shared.withheld.load(Ordering::Acquire))
+    }
+
+    /// Counts the last `bytes` handed out as never served (a binding closed mid-batch).
+    pub(crate) fn withhold(&self, bytes: usize) {
+        let _kept = self.lock_kept();
+        self.shared.withheld.fetch_add(bytes, Ordering::AcqRel);
     }
 
     /// All the text handed out so far, or a decode error when it is longer than
     /// [`MAX_KEPT_TEXT`] and so was not all kept.
     pub fn whole_text(&self) -> Result<String> {
         let kept = self.lock_kept();
-        let delivered = kept.decoded - self.shared.undelivered.load(Ordering::Acquire);
+        let delivered = self.handed_out(&kept);
         if delivered > kept.text.len() {
             return Err(Error::decode(format!(
                 "the reply is longer than the {} MiB kept for reading it whole: iterate over its pieces instead",
