@@ -44,8 +44,29 @@ impl Client {
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Client> {
-        let transport = Transport::new(&config)?;
+        let transport = Transport::new(&config, None)?;
         Ok(Client { inner: Arc::new(Inner { config, transport }) })
+    }
+
+    /// A client with this one's options changed by `change`, sharing its connection pool
+    /// (unless the change is to how connections are made: `connect_timeout`, `ca_file`, `proxy`).
+    ///
+    /// ```no_run
+    /// # fn demo(client: mixerlead::Client) -> Result<(), mixerlead::Error> {
+    /// let patient = client.with_options(|b| Ok(b.timeout_secs(300.0).max_retries(5)))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder>) -> Result<Client> {
+        let builder = change(self.inner.config.source.clone())?;
+        let config = Config::resolve(builder, &|name| std::env::var(name).ok())?;
+        let transport = Transport::new(&config, Some(&self.inner.transport))?;
+        Ok(Client { inner: Arc::new(Inner { config, transport }) })
+    }
+
+    /// Whether `self` and `other` share one connection pool.
+    #[doc(hidden)]
+    pub fn shares_pool_with(&self, other: &Client) -> bool {
+        self.inner.transport.shares_pool_with(&other.inner.transport)
     }
 
     /// The base URL requests go to (without a trailing slash).

@@ -300,10 +300,13 @@ pub(crate) struct Config {
     pub proxy: Option<String>,
     /// The `User-Agent` header's value.
     pub user_agent: String,
+    /// What this was resolved from, for [`crate::Client::with_options`].
+    pub source: ClientBuilder,
 }
 
 impl Config {
     pub fn resolve(b: ClientBuilder, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let source = b.clone();
         let api_key = match b.api_key.or_else(|| env(ENV_API_KEY)) {
             Some(key) if !key.trim().is_empty() => key,
             _ => {
@@ -373,6 +376,7 @@ impl Config {
             ca_file,
             proxy,
             user_agent,
+            source,
         })
     }
 }

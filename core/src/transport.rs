@@ -1,7 +1,7 @@
 //! The HTTP side of one attempt: the connection pool, the headers every request carries,
 //! redirects, and turning reqwest failures and non-2xx responses into [`Error`]s.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,13 +39,16 @@ pub(crate) struct Transport {
     public_headers: HeaderMap,
     /// How the pool is built, kept so that a forked child can build its own.
     pool: PoolSettings,
-    /// The connection pool, with the pid it belongs to: a forked child builds its own.
-    http: Mutex<(u32, reqwest::Client)>,
+    /// The connection pool, with the pid it belongs to: a forked child builds its own. Shared
+    /// by the clients `with_options` derives when their pool settings are the same.
+    http: Arc<Mutex<(u32, reqwest::Client)>>,
 }
 
 /// What a connection pool is built from.
 #[derive(Clone)]
 struct PoolSettings {
+    /// The `ca_file` the extra roots came from.
+    ca_file: Option<String>,
     connect_timeout: Duration,
     /// No proxy: plain-http base URLs never go through one (see [`PoolSettings::of`]).
     direct: bool,
@@ -56,7 +59,9 @@ struct PoolSettings {
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Result<Transport> {
+    /// The transport of a client with `config`; it shares `like`'s pool when that was built the
+    /// same way.
+    pub(crate) fn new(config: &Config, like: Option<&Transport>) -> Result<Transport> {
         let mut public_headers = HeaderMap::new();
         let user_agent = HeaderValue::try_from(config.user_agent.as_str())
             .map_err(|_| Error::invalid("the User-Agent has characters not allowed in an HTTP header"))?;
@@ -72,8 +77,11 @@ impl Transport {
             private_headers.insert("x-project-id", value);
         }
         let pool = PoolSettings::of(config);
-        let http = pool.build()?;
-        Ok(Transport { private_headers, public_headers, pool, http: Mutex::new((std::process::id(), http)) })
+        let http = match like.filter(|t| t.pool.same_as(&pool)) {
+            Some(shared) => shared.http.clone(),
+            None => Arc::new(Mutex::new((std::process::id(), pool.build()?))),
+        };
+        Ok(Transport { private_headers, public_headers, pool, http })
     }
 
     /// One attempt: send (following redirects), wait for the headers, and turn a non-2xx
@@ -158,6 +166,10 @@ impl Transport {
         }
     }
 
+    pub(crate) fn shares_pool_with(&self, other: &Transport) -> bool {
+        Arc::ptr_eq(&self.http, &other.http)
+    }
+
     /// The connection pool of this process (a forked child gets a fresh one).
     fn http(&self) -> reqwest::Client {
         let mut http = self.http.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,11 +203,18 @@ impl PoolSettings {
     /// insecure-http check assumes a direct connection, and a proxy would see the key in clear.
     fn of(config: &Config) -> PoolSettings {
         PoolSettings {
+            ca_file: config.ca_file.as_ref().map(|(path, _)| path.clone()),
             connect_timeout: config.connect_timeout,
             direct: config.base_url.starts_with("http://"),
             extra_roots: config.ca_file.as_ref().map(|(_, certs)| certs.clone()).unwrap_or_default(),
             proxy: config.proxy.clone(),
         }
+    }
+
+    /// Whether a pool built from `other` is the same as one from these settings.
+    fn same_as(&self, other: &PoolSettings) -> bool {
+        (self.connect_timeout, self.direct, &self.ca_file, &self.proxy)
+            == (other.connect_timeout, other.direct, &other.ca_file, &other.proxy)
     }
 
     fn build(&self) -> Result<reqwest::Client> {

@@ -69,3 +69,20 @@ async fn request_id_and_headers_on_success() {
     assert_eq!(reply.request_id.as_deref(), Some(stream_id.as_str()));
     assert!(reply.headers.contains_key("x-conversation-id"));
 }
+
+#[tokio::test]
+async fn with_options_changes_options_and_shares_the_pool() {
+    let emu = emulator().await;
+    let base = builder(&emu.scenario_url("id=wo;fail=503;times=1")).max_retry_wait_secs(0.0).build().unwrap();
+    let strict = base.with_options(|b| Ok(b.max_retries(0))).unwrap();
+    assert!(strict.shares_pool_with(&base));
+    assert_eq!(strict.list_models().await.unwrap_err().status_code(), Some(503));
+    assert_eq!(emu.stats("wo").requests, 1);
+    base.list_models().await.expect("the original client keeps its retries");
+    let other_pool = base.with_options(|b| Ok(b.connect_timeout_secs(3.0))).unwrap();
+    assert!(!other_pool.shares_pool_with(&base));
+    let named = base.with_options(|b| b.set("maxRetries", mixerlead::OptionValue::Number(1.0))).unwrap();
+    assert!(named.shares_pool_with(&base));
+    let err = base.with_options(|b| b.set("nope", mixerlead::OptionValue::Flag(true))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+}
