@@ -37,6 +37,8 @@ impl NativeClient {
         max_retry_wait: Option<f64>,
         allow_insecure_http: Option<bool>,
     ) -> PyResult<Self> {
+        // `..default()`: an option the core adds reaches Python only once declared here.
+        #[allow(clippy::needless_update)]
         let options = ClientOptions {
             api_key,
             base_url,
@@ -47,6 +49,7 @@ impl NativeClient {
             max_retries,
             max_retry_wait,
             allow_insecure_http,
+            ..ClientOptions::default()
         };
         let b = Client::builder().surface("python").options(options);
         b.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
