@@ -1,12 +1,21 @@
 //! Blocking on the core runtime from Python: without the GIL, waking every 50 ms to let Ctrl-C
 //! through; and handing a future to asyncio, settled on the loop's own thread.
+//!
+//! How a finished task reaches its event loop, without any runtime thread taking the GIL:
+//! - on unix, a loop with `add_reader` (the selector loop, uvloop) watches a descriptor the
+//!   runtime thread writes to: an eventfd on Linux, a socket pair on the other unixes;
+//! - a loop without it (Windows' proactor loop, the default there), and any loop on Windows,
+//!   gets a waker thread: a
+//!   Python thread (daemon, named `mixerlead-waker`) that waits without the GIL and hands the
+//!   completions to the loop with `call_soon_threadsafe`. It holds the loop weakly and ends
+//!   when the loop is collected (or found closed).
 
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mixerlead::runtime;
+use pyo3::exceptions::{PyAttributeError, PyNotImplementedError};
 use pyo3::prelude::*;
 use pyo3::types::PyCFunction;
 use pyo3::BoundObject;
@@ -68,35 +77,158 @@ impl Completion {
     }
 }
 
-/// One per event loop: an eventfd the loop watches with `add_reader`, and the completions to
-/// settle. Runtime threads push and write the eventfd; the loop's thread drains and settles.
-/// So no runtime thread ever takes the GIL, which could otherwise kill it mid-call while the
-/// interpreter shuts down (CPython ends threads that ask for the GIL during finalization).
+/// A descriptor an event loop watches with `add_reader`: set by runtime threads with a plain
+/// write (no GIL), cleared by the loop's thread before it takes the completions.
+#[cfg(target_os = "linux")]
+mod signal {
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    /// An eventfd: one descriptor, one 8-byte counter.
+    pub struct Signal(OwnedFd);
+
+    impl Signal {
+        pub fn new() -> io::Result<Self> {
+            // SAFETY: plain eventfd creation; the result is checked.
+            let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if raw < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a fresh descriptor we own.
+            Ok(Signal(unsafe { OwnedFd::from_raw_fd(raw) }))
+        }
+
+        pub fn fd(&self) -> i32 {
+            self.0.as_raw_fd()
+        }
+
+        pub fn set(&self) {
+            let one: u64 = 1;
+            // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+            unsafe { libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
+
+        pub fn clear(&self) {
+            let mut counter: u64 = 0;
+            // SAFETY: reading 8 bytes into a valid u64 from our non-blocking eventfd.
+            unsafe { libc::read(self.0.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
+        }
+    }
+}
+
+/// A descriptor an event loop watches with `add_reader` (see the Linux one): macOS and the
+/// BSDs have no eventfd, so a non-blocking socket pair.
+#[cfg(all(unix, not(target_os = "linux")))]
+mod signal {
+    use std::io::{self, Read, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    pub struct Signal {
+        reader: UnixStream,
+        writer: UnixStream,
+    }
+
+    impl Signal {
+        pub fn new() -> io::Result<Self> {
+            let (reader, writer) = UnixStream::pair()?;
+            reader.set_nonblocking(true)?;
+            writer.set_nonblocking(true)?;
+            Ok(Signal { reader, writer })
+        }
+
+        pub fn fd(&self) -> i32 {
+            self.reader.as_raw_fd()
+        }
+
+        pub fn set(&self) {
+            // A full buffer (WouldBlock) means a wake-up is pending already.
+            let _ = (&self.writer).write(&[1]);
+        }
+
+        pub fn clear(&self) {
+            let mut bytes = [0u8; 64];
+            while matches!((&self.reader).read(&mut bytes), Ok(n) if n == bytes.len()) {}
+        }
+    }
+}
+
+/// No descriptor a loop could watch (Windows): every loop gets a waker thread.
+#[cfg(not(unix))]
+mod signal {
+    pub enum Signal {}
+
+    impl Signal {
+        pub fn new() -> std::io::Result<Self> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+
+        pub fn fd(&self) -> i32 {
+            match *self {}
+        }
+
+        pub fn set(&self) {
+            match *self {}
+        }
+
+        pub fn clear(&self) {
+            match *self {}
+        }
+    }
+}
+
+use signal::Signal;
+
+/// What a waker guards: the completions to settle, and the waker thread's bookkeeping.
+#[derive(Default)]
+struct State {
+    completions: Vec<Completion>,
+    /// The waker thread has asked the loop to drain and the loop has not yet.
+    scheduled: bool,
+    /// The loop is gone (collected or closed): completions are dropped, the thread ends.
+    closed: bool,
+}
+
+/// One per event loop: the completions to settle, and how the loop hears of them (`signal`
+/// when it watches one, else a waker thread waiting on `ready`). Runtime threads push; the
+/// loop's thread drains and settles. So no runtime thread ever takes the GIL, which could
+/// otherwise kill it mid-call while the interpreter shuts down (CPython ends threads that ask
+/// for the GIL during finalization).
 struct LoopWaker {
-    fd: OwnedFd,
     /// The process that made it: after a fork, the child leaves the parent's wakers alone.
     pid: u32,
-    /// Locked only for a push or a take (pure Rust, never with Python running).
-    queue: Mutex<Vec<Completion>>,
+    signal: Option<Signal>,
+    /// Locked only for a push, a take or a flag (pure Rust, never with Python running).
+    state: Mutex<State>,
+    ready: Condvar,
 }
 
 impl LoopWaker {
-    fn new() -> std::io::Result<Self> {
-        // SAFETY: plain eventfd creation; the result is checked.
-        let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        Ok(LoopWaker { fd, pid: std::process::id(), queue: Mutex::new(Vec::new()) })
+    fn new(signal: Option<Signal>) -> Self {
+        LoopWaker { pid: std::process::id(), signal, state: Mutex::default(), ready: Condvar::new() }
     }
 
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Called by runtime threads: queues the completion and, when the queue was empty, wakes
+    /// the loop (a queue already holding some has its wake-up pending).
     fn push(&self, completion: Completion) {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(completion);
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
-        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        let mut state = self.state();
+        if state.closed {
+            drop(state);
+            return; // nobody will settle it; dropping a Py without the GIL only queues a decref
+        }
+        state.completions.push(completion);
+        let first = state.completions.len() == 1;
+        drop(state);
+        if first {
+            match &self.signal {
+                Some(signal) => signal.set(),
+                None => self.ready.notify_one(),
+            }
+        }
     }
 
     /// Settles every completion waiting, even when one of them fails: the first failure is
@@ -104,14 +236,18 @@ impl LoopWaker {
     /// `sys.unraisablehook`.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         if self.pid != std::process::id() {
-            // A loop inherited through fork: the eventfd and the queue are the parent's (a
+            // A loop inherited through fork: the signal and the queue are the parent's (a
             // runtime thread of the parent may even have held the queue's lock at the fork).
             return Ok(());
         }
-        let mut counter: u64 = 0;
-        // SAFETY: reading 8 bytes into a valid u64 from our non-blocking eventfd.
-        unsafe { libc::read(self.fd.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
-        let completions = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(signal) = &self.signal {
+            signal.clear();
+        }
+        let completions = {
+            let mut state = self.state();
+            state.scheduled = false;
+            std::mem::take(&mut state.completions)
+        };
         let mut first_error = None;
         for completion in completions {
             if let Err(error) = completion.settle(py) {
@@ -122,6 +258,33 @@ impl LoopWaker {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// The waker thread: blocks (without the GIL) until there are completions the loop has not
+    /// been asked to drain yet; `false` once the waker is closed.
+    fn wait_for_work(&self) -> bool {
+        let mut state = self.state();
+        loop {
+            if state.closed {
+                return false;
+            }
+            if !state.completions.is_empty() && !state.scheduled {
+                state.scheduled = true;
+                return true;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The loop is gone: ends the waker thread; returns the completions nobody will settle (to
+    /// be dropped by the caller, outside the lock).
+    fn close(&self) -> Vec<Completion> {
+        let mut state = self.state();
+        state.closed = true;
+        let dropped = std::mem::take(&mut state.completions);
+        drop(state);
+        self.ready.notify_all();
+        dropped
     }
 }
 
@@ -135,7 +298,7 @@ impl LoopWaker {
 /// released, as dropping a waker may drop Python objects and so run Python code.
 static WAKERS: Mutex<Vec<(usize, u32, Arc<LoopWaker>)>> = Mutex::new(Vec::new());
 
-fn wakers() -> std::sync::MutexGuard<'static, Vec<(usize, u32, Arc<LoopWaker>)>> {
+fn wakers() -> MutexGuard<'static, Vec<(usize, u32, Arc<LoopWaker>)>> {
     WAKERS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -166,17 +329,15 @@ fn waker_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Loop
         return Ok(waker);
     }
     // Registration calls Python, so the lock is not held here.
-    let waker = Arc::new(LoopWaker::new()?);
     // Forget the waker when the loop is garbage-collected (its address may then be reused).
     let forget = PyCFunction::new_closure(py, None, None, move |_, _| -> PyResult<()> {
         let forgotten = take_stale(&mut wakers(), |k, p| k == key && p == pid);
-        drop(forgotten);
+        let dropped: Vec<_> = forgotten.iter().map(|waker| waker.close()).collect();
+        drop((dropped, forgotten));
         Ok(())
     })?;
     py.import("weakref")?.call_method1("finalize", (event_loop, forget))?;
-    let drainer = waker.clone();
-    let drain = PyCFunction::new_closure(py, None, None, move |args, _| drainer.drain(args.py()))?;
-    event_loop.call_method1("add_reader", (waker.fd.as_raw_fd(), drain))?;
+    let waker = register(py, event_loop)?;
     let stale = {
         let mut wakers = wakers();
         // The parent's wakers, after a fork, are of no use here.
@@ -186,6 +347,61 @@ fn waker_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Loop
     };
     drop(stale);
     Ok(waker)
+}
+
+/// A Python callable settling `waker`'s completions on the loop's thread.
+fn drain_function<'py>(py: Python<'py>, waker: &Arc<LoopWaker>) -> PyResult<Bound<'py, PyCFunction>> {
+    let waker = waker.clone();
+    PyCFunction::new_closure(py, None, None, move |args, _| waker.drain(args.py()))
+}
+
+/// A new waker for `event_loop`: watched with `add_reader` when the loop has it, else served
+/// by a waker thread.
+fn register(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopWaker>> {
+    if let Ok(signal) = Signal::new() {
+        let fd = signal.fd();
+        let waker = Arc::new(LoopWaker::new(Some(signal)));
+        match event_loop.call_method1("add_reader", (fd, drain_function(py, &waker)?)) {
+            Ok(_) => return Ok(waker),
+            // The proactor loop's add_reader raises NotImplementedError.
+            Err(e) if e.is_instance_of::<PyNotImplementedError>(py) || e.is_instance_of::<PyAttributeError>(py) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let waker = Arc::new(LoopWaker::new(None));
+    start_waker_thread(py, event_loop, &waker)?;
+    Ok(waker)
+}
+
+/// Starts the waker thread of a loop without `add_reader`: a Python thread, so it is not one of
+/// the runtime's, that waits without the GIL and asks the loop to drain. It holds the loop only
+/// weakly, and ends when the loop is collected (`close` from the finalizer) or found closed.
+fn start_waker_thread(py: Python<'_>, event_loop: &Bound<'_, PyAny>, waker: &Arc<LoopWaker>) -> PyResult<()> {
+    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?.unbind();
+    let drain = drain_function(py, waker)?.into_any().unbind();
+    let serving = waker.clone();
+    let serve = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
+        let py = args.py();
+        while py.detach(|| serving.wait_for_work()) {
+            let event_loop = loop_ref.bind(py).call0()?;
+            let handed = match event_loop.is_none() {
+                true => false,
+                false => event_loop.call_method1("call_soon_threadsafe", (drain.clone_ref(py),)).is_ok(),
+            };
+            if !handed {
+                // The loop is gone or closed: nothing will settle these futures any more.
+                drop(serving.close());
+                break;
+            }
+        }
+        Ok(())
+    })?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("target", serve)?;
+    kwargs.set_item("name", "mixerlead-waker")?;
+    kwargs.set_item("daemon", true)?;
+    py.import("threading")?.getattr("Thread")?.call((), Some(&kwargs))?.call_method0("start")?;
+    Ok(())
 }
 
 /// An asyncio future of the running loop, settled with `future`'s outcome. Cancelling it (a

@@ -1,7 +1,9 @@
-"""Fixtures: one emulator process for the session, scripted per test through its base URL."""
+"""Fixtures: one emulator process for the session, scripted per test through its base URL; and
+the event loops every async test runs under."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,7 +11,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, Mapping
 
 import pytest
 
@@ -61,3 +63,42 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("MIXERLEAD_") and name != "MIXERLEAD_EMULATOR":
             monkeypatch.delenv(name)
+
+
+class NoReaderLoop(asyncio.SelectorEventLoop):
+    """A loop without add_reader/add_writer, like Windows' proactor loop (the default there):
+    the library must reach it without watching a descriptor."""
+
+    def add_reader(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        raise NotImplementedError
+
+    def remove_reader(self, *args: Any, **kwargs: Any) -> bool:
+        raise NotImplementedError
+
+    def add_writer(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        raise NotImplementedError
+
+    def remove_writer(self, *args: Any, **kwargs: Any) -> bool:
+        raise NotImplementedError
+
+
+def new_uvloop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        pytest.skip("uvloop is not installed")
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+LOOPS: Dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "default": asyncio.new_event_loop,
+    "no_add_reader": NoReaderLoop,
+    "uvloop": new_uvloop,
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable[[], Any]]:
+    """Every async test runs once per loop: the default one, one without add_reader, uvloop."""
+    return LOOPS

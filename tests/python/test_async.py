@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any, List
 
 import pytest
 
 import mixerlead
-from conftest import KEY, Emulator
+from conftest import KEY, Emulator, NoReaderLoop
 
 REPLY_START = "Hello! You said: \u201c"
 
@@ -31,6 +32,24 @@ async def test_models_and_stream(emu: Emulator) -> None:
             pieces.append(text)
             assert stream.text == "".join(pieces)
         assert "".join(pieces).startswith(REPLY_START + "async hi")
+
+
+async def test_the_loop_is_reached_the_way_it_allows(emu: Emulator) -> None:
+    # A loop with add_reader watches a descriptor; one without gets a waker thread.
+    before = set(threading.enumerate())
+    await aclient(emu.url()).models.list()
+    started = [t.name for t in set(threading.enumerate()) - before]
+    uses_thread = isinstance(asyncio.get_running_loop(), NoReaderLoop)
+    assert ("mixerlead-waker" in started) == uses_thread, started
+
+
+def test_the_async_suite_runs_under_every_loop() -> None:
+    # pytest_asyncio_loop_factories (conftest.py) needs pytest-asyncio 1.4 or later; without it
+    # the async tests would quietly run under the default loop only.
+    import pytest_asyncio
+
+    major, minor = (int(part) for part in pytest_asyncio.__version__.split(".")[:2])
+    assert (major, minor) >= (1, 4), pytest_asyncio.__version__
 
 
 async def test_read_send_and_continuation(emu: Emulator) -> None:
