@@ -35,7 +35,7 @@ python-wheel:
 ## test-python: the wheel pip-installed into a fresh virtualenv, pytest against the emulator, mypy --strict
 test-python: python-wheel emulator
 	rm -rf $(PY_TEST) && $(PYTHON) -m venv $(PY_TEST)
-	$(PY_TEST)/bin/pip install -q pytest pytest-asyncio mypy target/wheels/mixerlead-*.whl
+	$(PY_TEST)/bin/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" target/wheels/mixerlead-*.whl
 	cd tests/python && ../../$(PY_TEST)/bin/python -m pytest
 	$(PY_TEST)/bin/mypy --strict examples/python tests/python/typing_usage.py
 

@@ -5,7 +5,6 @@ use std::future::Future;
 use reqwest::Method;
 
 use crate::error::{Error, Result};
-use crate::log;
 use crate::request_options::CallSettings;
 use crate::retry::{self, Decision, Failure, Idempotency};
 
@@ -30,18 +29,18 @@ where
 {
     let mut retry = 0;
     loop {
-        log::debug(format_args!("{method} {path}: attempt {} of {}", retry + 1, call.max_retries + 1));
+        call.config.log.debug(format_args!("{method} {path}: attempt {} of {}", retry + 1, call.max_retries + 1));
         let AttemptError { failure, error } = match attempt().await {
             Ok(value) => return Ok(value),
             Err(e) => e,
         };
         if !retry::is_retryable(failure, idempotency) {
-            log::info(format_args!("{method} {path}: failed, not retryable: {error}"));
+            call.config.log.info(format_args!("{method} {path}: failed, not retryable: {error}"));
             return Err(error);
         }
         match retry::decide(retry, call.max_retries, error.retry_after(), call.config.max_retry_wait) {
             Decision::RetryAfter(wait) => {
-                log::info(format_args!(
+                call.config.log.info(format_args!(
                     "{method} {path}: {error}; retry {} of {} in {:.3} s",
                     retry + 1,
                     call.max_retries,
@@ -51,7 +50,9 @@ where
                 retry += 1;
             }
             Decision::GiveUp => {
-                log::info(format_args!("{method} {path}: giving up after {} attempt(s): {error}", retry + 1));
+                call.config
+                    .log
+                    .info(format_args!("{method} {path}: giving up after {} attempt(s): {error}", retry + 1));
                 return Err(error);
             }
         }

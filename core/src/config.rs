@@ -47,6 +47,7 @@ pub struct ClientBuilder {
     pub(crate) proxy: Option<String>,
     pub(crate) surface: Option<&'static str>,
     pub(crate) runtime: Option<String>,
+    pub(crate) log_sink: Option<crate::log::LogSink>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -184,6 +185,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Where this client's log records go besides the `log` facade and `MIXERLEAD_LOG`'s
+    /// stderr; bindings set it.
+    #[doc(hidden)]
+    pub fn log_sink(mut self, sink: crate::log::LogSink) -> Self {
+        self.log_sink = Some(sink);
+        self
+    }
+
     /// The language runtime named at the end of the `User-Agent` (e.g. `CPython/3.11.7`);
     /// bindings set it.
     #[doc(hidden)]
@@ -302,6 +311,8 @@ pub(crate) struct Config {
     pub user_agent: String,
     /// What this was resolved from, for [`crate::Client::with_options`].
     pub source: ClientBuilder,
+    /// Where the client's log records go.
+    pub log: crate::log::Log,
 }
 
 impl Config {
@@ -376,6 +387,7 @@ impl Config {
             ca_file,
             proxy,
             user_agent,
+            log: crate::log::Log::new(source.log_sink.clone()),
             source,
         })
     }

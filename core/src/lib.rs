@@ -37,7 +37,7 @@ mod client;
 mod config;
 mod decode;
 mod error;
-mod log;
+pub mod log;
 mod meta;
 mod request_options;
 mod retry;

@@ -15,7 +15,7 @@ use tokio::time::{Instant, Sleep};
 use crate::batch::Batch;
 use crate::decode::{Decoder, Event, Output};
 use crate::error::{printable, Error, ErrorKind, Result};
-use crate::log;
+use crate::log::Log;
 use crate::meta::ResponseMeta;
 use reqwest::header::HeaderMap;
 
@@ -198,6 +198,11 @@ pub struct ChatStream {
     finished: bool,
     /// Body bytes read so far (after decompression), against [`MAX_REPLY_BYTES`].
     body_bytes: u64,
+    /// Pieces handed out so far, for the log record of the stream's end.
+    pieces_out: u64,
+    /// Whether that record was written.
+    end_logged: bool,
+    log: Log,
     info: StreamInfo,
     read_timeout: Duration,
     silence: Pin<Box<Sleep>>,
@@ -213,7 +218,7 @@ impl fmt::Debug for ChatStream {
 }
 
 impl ChatStream {
-    pub(crate) fn new(response: reqwest::Response, read_timeout: Duration) -> ChatStream {
+    pub(crate) fn new(response: reqwest::Response, read_timeout: Duration, log: Log) -> ChatStream {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let info = StreamInfo::new(ResponseMeta::of(headers));
@@ -231,6 +236,9 @@ impl ChatStream {
             failure: None,
             finished: false,
             body_bytes: 0,
+            pieces_out: 0,
+            end_logged: false,
+            log,
             info,
             read_timeout,
             silence: Box::pin(tokio::time::sleep(read_timeout)),
@@ -308,6 +316,7 @@ impl ChatStream {
             served => std::mem::take(&mut self.decoded.pieces).tail(served),
         };
         self.last_batch_size = (batch.text().len(), batch.len());
+        self.pieces_out += batch.len() as u64;
         self.info.delivered(batch.text().len());
         Poll::Ready(Some(Ok(batch)))
     }
@@ -320,6 +329,9 @@ impl ChatStream {
 
     /// Aborts the request now, as dropping the stream would; later polls end the stream.
     pub fn abort(&mut self) {
+        if !std::mem::replace(&mut self.end_logged, true) {
+            self.log.debug(format_args!("stream closed by the caller after {} pieces", self.pieces_out));
+        }
         self.body = None;
         self.info.discard_undelivered();
         self.decoded.pieces.clear();
@@ -332,10 +344,15 @@ impl ChatStream {
         self.decoded.pieces.len() - self.served
     }
 
+    /// At the end of the pieces: the failure, if the stream failed (then it ends too).
     fn take_failure(&mut self) -> Option<Error> {
-        let failure = self.failure.take()?;
+        let Some(failure) = self.failure.take() else {
+            self.log_end(None);
+            return None;
+        };
         self.finished = true;
         self.body = None;
+        self.log_end(Some(&failure));
         let partial = self.info.text();
         Some(failure.with_partial_text(partial))
     }
@@ -422,9 +439,20 @@ impl ChatStream {
     }
 
     fn fail(&mut self, error: Error) {
-        log::warn(format_args!("stream failed: {error}"));
         self.failure.get_or_insert(error);
         self.body = None;
+    }
+
+    /// Writes the log record of the stream's end (once): its size, or its failure.
+    fn log_end(&mut self, failure: Option<&Error>) {
+        if std::mem::replace(&mut self.end_logged, true) {
+            return;
+        }
+        let (pieces, bytes) = (self.pieces_out, self.body_bytes);
+        match failure {
+            None => self.log.debug(format_args!("stream ended: {pieces} pieces, {bytes} body bytes")),
+            Some(e) => self.log.warn(format_args!("stream failed after {pieces} pieces, {bytes} body bytes: {e}")),
+        }
     }
 }
 
@@ -453,6 +481,7 @@ impl Stream for ChatStream {
             this.decoded.pieces.clear();
             this.served = 0;
         }
+        this.pieces_out += 1;
         this.info.delivered(piece.len());
         Poll::Ready(Some(Ok(piece)))
     }

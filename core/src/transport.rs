@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::{printable, Error, ErrorBody, ErrorKind, Result};
 use crate::request_options::CallSettings;
 use crate::retry::{self, Failure};
-use crate::{log, VERSION};
+use crate::VERSION;
 
 /// Most bytes of an error body (or a models list) read into memory.
 const MAX_SMALL_BODY: usize = 1 << 20;
@@ -118,6 +118,7 @@ impl Transport {
                 }
                 Body::None => request.header(ACCEPT, "application/json"),
             };
+            let started = std::time::Instant::now();
             let response = match tokio::time::timeout(timeout, request.send()).await {
                 Err(_) => {
                     return Err(AttemptError {
@@ -132,7 +133,12 @@ impl Transport {
                 Ok(Ok(response)) => response,
             };
             let status = response.status();
-            log::debug(format_args!("{path}: HTTP {}", status.as_u16()));
+            config.log.debug(format_args!(
+                "{method} {path}: HTTP {} in {:.1} ms (request id {})",
+                status.as_u16(),
+                started.elapsed().as_secs_f64() * 1000.0,
+                crate::meta::request_id(response.headers()).as_deref().unwrap_or("none")
+            ));
             if status.is_success() {
                 return Ok(response);
             }
@@ -156,7 +162,7 @@ impl Transport {
                     method = Method::GET;
                     send_body = false;
                 }
-                log::debug(format_args!("{path}: redirected ({})", status.as_u16()));
+                config.log.debug(format_args!("{method} {path}: redirected ({})", status.as_u16()));
                 url = next;
                 redirects += 1;
                 continue;

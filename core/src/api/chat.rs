@@ -87,7 +87,7 @@ impl Client {
             transport.send(&call, Method::POST, "/chat", &body)
         })
         .await?;
-        Ok(ChatStream::new(response, config.read_timeout))
+        Ok(ChatStream::new(response, config.read_timeout, config.log.clone()))
     }
 
     /// Sends a chat message and waits for the whole reply.
