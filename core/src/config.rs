@@ -47,7 +47,7 @@ pub struct ClientBuilder {
     pub(crate) proxy: Option<String>,
     pub(crate) surface: Option<&'static str>,
     pub(crate) runtime: Option<String>,
-    pub(crate) log_sink: Option<crate::log::LogSink>,
+    pub(crate) log: crate::log::Log,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -189,7 +189,7 @@ impl ClientBuilder {
     /// stderr; bindings set it.
     #[doc(hidden)]
     pub fn log_sink(mut self, sink: crate::log::LogSink) -> Self {
-        self.log_sink = Some(sink);
+        self.log = crate::log::Log::new(Some(sink));
         self
     }
 
@@ -387,7 +387,7 @@ impl Config {
             ca_file,
             proxy,
             user_agent,
-            log: crate::log::Log::new(source.log_sink.clone()),
+            log: source.log.clone(),
             source,
         })
     }

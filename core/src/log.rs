@@ -53,6 +53,11 @@ pub(crate) struct Log {
     sink: Option<LogSink>,
 }
 
+// A sink is a callback that keeps no state a panic could leave half-changed that the client
+// relies on, so a client stays usable across `catch_unwind` as it was before it had a sink.
+impl std::panic::UnwindSafe for Log {}
+impl std::panic::RefUnwindSafe for Log {}
+
 impl fmt::Debug for Log {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Log").field("sink", &self.sink.is_some()).finish()
