@@ -1,6 +1,11 @@
 /** mixerlead — client for MixerLead's Workspace API. */
 
-/** Options of `new Client()`; each falls back to its environment variable, then its default. */
+/**
+ * Options of `new Client()`; each falls back to its environment variable, then its default.
+ * `undefined` and `null` mean "not given". Options are checked when the client is built, before
+ * any network use: a name that is not an option throws a `ConfigurationError` naming it, a value
+ * of the wrong type a `TypeError`, a value out of range (a negative time or count) a `RangeError`.
+ */
 export interface ClientOptions {
   /** The API key (`ml_live_…`); default: `MIXERLEAD_API_KEY`. */
   apiKey?: string;
@@ -20,6 +25,18 @@ export interface ClientOptions {
   maxRetryWait?: number;
   /** Allow plain `http://` to non-loopback hosts (default `MIXERLEAD_ALLOW_INSECURE_HTTP=1`). */
   allowInsecureHttp?: boolean;
+  /**
+   * Path of a PEM file of certificates to trust in addition to the system's roots (which also
+   * honour `SSL_CERT_FILE` and `SSL_CERT_DIR`), e.g. a company proxy's or a test server's. A
+   * file that cannot be read or holds no certificate throws a `ConfigurationError`.
+   */
+  caFile?: string;
+  /**
+   * The proxy every request goes through (`http://host:port`, `https://…`, `socks5://…`),
+   * instead of `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` from the environment; `NO_PROXY`
+   * still applies. Not allowed with a plain-http base URL (the proxy would see the key).
+   */
+  proxy?: string;
 }
 
 /** Options of a single call. */

@@ -46,12 +46,6 @@ function checkString(name, value, required) {
   return value;
 }
 
-function checkNumber(name, value) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number (seconds)`);
-  return value;
-}
-
 function checkSignal(options) {
   const signal = options && options.signal;
   if (signal !== undefined && signal !== null && typeof signal.aborted !== 'boolean') {
@@ -282,26 +276,9 @@ class Client {
   #native;
 
   constructor(options = {}) {
-    if (!options || typeof options !== 'object') throw new TypeError('options must be an object');
-    const o = {
-      apiKey: checkString('apiKey', options.apiKey, false),
-      baseUrl: checkString('baseUrl', options.baseUrl, false),
-      projectId: checkString('projectId', options.projectId, false),
-      timeout: checkNumber('timeout', options.timeout),
-      connectTimeout: checkNumber('connectTimeout', options.connectTimeout),
-      readTimeout: checkNumber('readTimeout', options.readTimeout),
-      maxRetries: checkNumber('maxRetries', options.maxRetries),
-      maxRetryWait: checkNumber('maxRetryWait', options.maxRetryWait),
-      allowInsecureHttp: options.allowInsecureHttp === undefined ? undefined : Boolean(options.allowInsecureHttp),
-    };
-    if (o.maxRetries !== undefined && !Number.isInteger(o.maxRetries)) {
-      throw new RangeError('maxRetries must be a whole number');
-    }
-    try {
-      this.#native = new native.NativeClient(o);
-    } catch (error) {
-      throw fromNative(error);
-    }
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    // The native client sets each option by name; it knows them all, their types and checks.
+    this.#native = sync(() => new native.NativeClient(options));
     const nativeClient = () => this.#native;
     /** `client.models.list()`. */
     this.models = new Models(nativeClient);

@@ -1,27 +1,14 @@
 //! `NativeClient`: the core client, its options and the models it lists. The API key lives only
 //! here, in native memory.
 
-use mixerlead::{ChatRequest, Client, ClientOptions};
+use mixerlead::{ChatRequest, Client};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{guard, to_napi, InvalidAs};
+use crate::options;
 use crate::stream::NativeStream;
 use crate::wait::{cancellable, promise, NativeCancel};
-
-/// Client options as the JS layer passes them (seconds for times).
-#[napi(object)]
-pub struct NativeOptions {
-    pub api_key: Option<String>,
-    pub base_url: Option<String>,
-    pub project_id: Option<String>,
-    pub timeout: Option<f64>,
-    pub connect_timeout: Option<f64>,
-    pub read_timeout: Option<f64>,
-    pub max_retries: Option<i64>,
-    pub max_retry_wait: Option<f64>,
-    pub allow_insecure_http: Option<bool>,
-}
 
 /// One model.
 #[napi(object)]
@@ -40,26 +27,16 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
+    /// A client from a JS options object: each property with a value is set by its name
+    /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeOptions) -> Result<Self> {
-        guard(|| Self::build(options))
-    }
-
-    fn build(options: NativeOptions) -> Result<Self> {
-        let o = options;
-        let options = ClientOptions {
-            api_key: o.api_key,
-            base_url: o.base_url,
-            project_id: o.project_id,
-            timeout: o.timeout,
-            connect_timeout: o.connect_timeout,
-            read_timeout: o.read_timeout,
-            max_retries: o.max_retries,
-            max_retry_wait: o.max_retry_wait,
-            allow_insecure_http: o.allow_insecure_http,
-        };
-        let b = Client::builder().surface("node").options(options);
-        b.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
+    pub fn new(options: Object) -> Result<Self> {
+        guard(|| {
+            let values = options::values(&options, "client option")?;
+            let builder = options::apply(Client::builder().surface("node"), values)
+                .map_err(|(error, invalid_as)| to_napi(error, invalid_as))?;
+            builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
+        })
     }
 
     /// The client without its key (at most the key's last 4 characters).

@@ -1,6 +1,7 @@
 //! `mixerlead.node`: the Rust core for Node.js. Type conversion and error mapping only, by
 //! concept as on the Python side:
-//! - [`client`]: `NativeClient` (the key lives only there) and its options and models;
+//! - [`client`]: `NativeClient` (the key lives only there) and the models it lists;
+//! - [`options`]: JS options objects handed to the core by name (`ClientBuilder::set`);
 //! - [`stream`]: `NativeStream`, the batches a streamed reply crosses into JS in;
 //! - [`wait`]: promises settled from tasks on the core's runtime (no second runtime: napi's own
 //!   tokio runtime is not enabled), and `NativeCancel`, wired to an AbortSignal;
@@ -15,6 +16,7 @@
 mod batch_text;
 mod client;
 mod errors;
+mod options;
 mod stream;
 // napi registers a free function with Node only outside cfg(test): there it looks unused.
 #[cfg_attr(test, allow(dead_code))]

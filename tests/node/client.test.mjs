@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import util from 'node:util';
 import * as mixerlead from 'mixerlead';
 import { startEmulator, sid, generated, KEY, REPLY_START } from './helpers.mjs';
 
@@ -122,6 +123,31 @@ test('bad options and arguments', async () => {
   await assert.rejects(c.chat.stream({ message: 'a\0b' }), TypeError);
   await assert.rejects(c.chat.stream({}), TypeError);
   await assert.rejects(c.chat.stream({ message: 5 }), TypeError);
+});
+
+test('options go to the core by name: unknown names, wrong types and bad values name the option', () => {
+  const fails = (options, Class, pattern) =>
+    assert.throws(() => client(emu.url(), options), (e) => {
+      assert.ok(e instanceof Class, `${util.inspect(options)}: ${e.name}: ${e.message}`);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  fails({ tiemout: 5 }, mixerlead.ConfigurationError, /tiemout/);
+  fails({ logger: console }, TypeError, /logger/); // not an option yet; an object is not a value
+  fails({ apiKey: 5 }, TypeError, /api_?key/i);
+  fails({ timeout: 'soon' }, TypeError, /timeout/);
+  fails({ timeout: {} }, TypeError, /timeout/);
+  fails({ readTimeout: () => 1 }, TypeError, /readTimeout/);
+  fails({ allowInsecureHttp: 'yes' }, TypeError, /allow_?insecure_?http/i);
+  fails({ maxRetries: 1.5 }, RangeError, /max_?retries/i);
+  fails({ maxRetryWait: -1 }, RangeError, /max_?retry_?wait/i);
+  fails({ caFile: '/nonexistent/ca.pem' }, mixerlead.ConfigurationError, /ca_?file/i);
+  fails({ proxy: 'http://127.0.0.1:3128' }, mixerlead.ConfigurationError, /proxy/); // plain-http base URL
+  assert.throws(() => client('https://example.com/api', { proxy: 'not a url' }), mixerlead.ConfigurationError);
+  // Both spellings reach the core; undefined and null mean "not given".
+  client(emu.url(), { max_retries: 1, timeout: undefined, projectId: null, proxy: undefined });
+  client('https://example.com/api', { proxy: 'http://127.0.0.1:3128' });
+  assert.throws(() => new Client(null), TypeError);
 });
 
 const STATUS = [

@@ -1,0 +1,74 @@
+//! Options objects from JS, handed to the core as they are: each property of a client options
+//! object goes to `ClientBuilder::set` by name (the core knows every option, its type, its
+//! checks); the binding only turns JS values into [`OptionValue`]s.
+
+use mixerlead::{ClientBuilder, Error, ErrorKind, OptionValue};
+use napi::bindgen_prelude::*;
+
+use crate::errors::{to_napi, InvalidAs};
+
+/// The properties of `options` that have a value (`undefined` and `null` mean "not given"),
+/// as option values. A value that is not a string, a number or a boolean is a `TypeError`
+/// naming its option.
+pub(crate) fn values(options: &Object, what: &str) -> Result<Vec<(String, OptionValue)>> {
+    let mut values = Vec::new();
+    for name in Object::keys(options)? {
+        let Some(value) = options.get::<Unknown>(&name)? else { continue };
+        let value = match value.get_type()? {
+            ValueType::Undefined | ValueType::Null => continue,
+            // SAFETY (each cast): the value is of the type `get_type` just reported.
+            ValueType::String => OptionValue::Text(unsafe { value.cast::<String>() }?),
+            ValueType::Number => OptionValue::Number(unsafe { value.cast::<f64>() }?),
+            ValueType::Boolean => OptionValue::Flag(unsafe { value.cast::<bool>() }?),
+            other => {
+                let message = format!("{what} {name} must be a string, a number or a boolean, not {}", js_type(other));
+                return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
+            }
+        };
+        values.push((name, value));
+    }
+    Ok(values)
+}
+
+/// `builder` with every value set by name. An error says how JS sees it: an unknown name is a
+/// `ConfigurationError` (from the core); a bad value a `TypeError` when the option does not
+/// take that type at all, a `RangeError` when it does (a count that is not whole).
+pub(crate) fn apply(
+    mut builder: ClientBuilder,
+    values: Vec<(String, OptionValue)>,
+) -> std::result::Result<ClientBuilder, (Error, InvalidAs)> {
+    for (name, value) in values {
+        let probe = zero_like(&value);
+        builder = builder.set(&name, value).map_err(|error| {
+            // Whether the option takes this type is the core's to say: ask it with a plain
+            // value of the same type.
+            let takes_type = ClientBuilder::default().set(&name, probe).is_ok();
+            (error, if takes_type { InvalidAs::Range } else { InvalidAs::Type })
+        })?;
+    }
+    Ok(builder)
+}
+
+/// A value of the same type as `value` that any option of that type accepts.
+fn zero_like(value: &OptionValue) -> OptionValue {
+    match value {
+        OptionValue::Text(_) => OptionValue::Text(String::new()),
+        OptionValue::Number(_) => OptionValue::Number(0.0),
+        OptionValue::Flag(_) => OptionValue::Flag(false),
+    }
+}
+
+/// How JS's `typeof` names a value type.
+pub(crate) fn js_type(value_type: ValueType) -> &'static str {
+    match value_type {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::Function => "a function",
+        ValueType::BigInt => "a bigint",
+        _ => "an object",
+    }
+}
