@@ -71,46 +71,48 @@ async function withSignal(signal, start) {
 /**
  * A streamed chat reply: `for await (const text of stream)`. Breaking out of the loop,
  * `cancel()`, or aborting the signal aborts the request.
+ *
+ * Pieces come from the native stream a batch at a time (one promise per batch); `#next` counts
+ * the pieces of the current batch served, which is all the native side needs to know for the
+ * text and on close.
  */
 class ChatStream {
   #native;
   #signal;
-  #onAbort;
+  #onAbort = null;
   #batch = '';
-  #lengths = null;
-  #next = 0;
-  #offset = 0;
+  #lengths = null; // UTF-16 length of each piece of the current batch (null before the first)
+  #next = 0; // pieces of the current batch served
+  #offset = 0; // where the next piece starts in #batch
   #done = false;
-  #withheld = 0; // UTF-16 units of a batch left unserved when the stream ended early
+  #aborted = false; // ended by the signal: the next read throws an AbortError once
+  #fetching = null; // the batch being waited for, so that concurrent next() calls queue
 
   constructor(nativeStream, signal) {
     this.#native = nativeStream;
     this.#signal = signal;
     if (signal) {
-      this.#onAbort = () => abortQuietly(nativeStream);
+      this.#onAbort = () => {
+        this.#aborted = !this.#done;
+        try {
+          this.cancel();
+        } catch {
+          // Nothing to report to here: the next read reports the abort.
+        }
+      };
       signal.addEventListener('abort', this.#onAbort, { once: true });
+      if (signal.aborted) this.#onAbort(); // aborted while the stream was being handed over
     }
   }
 
   /** The conversation id, once the service named it; null until then. */
   get conversationId() {
-    try {
-      return this.#native.conversationId ?? null;
-    } catch (error) {
-      throw fromNative(error);
-    }
+    return sync(() => this.#native.conversationId ?? null);
   }
 
   /** All the text handed out so far. */
   get text() {
-    // The native text ends with the whole current batch; part of it may not be served yet.
-    let all;
-    try {
-      all = this.#native.text;
-    } catch (error) {
-      throw fromNative(error);
-    }
-    return all.slice(0, all.length - this.#withheld - (this.#batch.length - this.#offset));
+    return sync(() => this.#native.text(this.#next));
   }
 
   /** The next piece (async iterator protocol). */
@@ -119,30 +121,41 @@ class ChatStream {
     if (this.#lengths !== null && this.#next < this.#lengths.length) {
       return Promise.resolve({ value: this.#take(), done: false });
     }
+    if (this.#fetching !== null) return this.#fetching.then(() => this.next());
     return this.#nextBatch();
   }
 
   /** Waits for the next batch and takes its first piece. */
   async #nextBatch() {
-    while (!this.#done) {
-      const batch = await this.#fetchBatch().catch((error) => {
-        this.#finish();
-        throw error;
-      });
-      if (batch === null) {
-        this.#finish();
-        if (this.#signal && this.#signal.aborted) throw new AbortError();
-        break;
-      }
-      if (batch.lengths.length > 0) {
-        this.#batch = batch.text;
-        this.#lengths = batch.lengths;
-        this.#next = 0;
-        this.#offset = 0;
-        return { value: this.#take(), done: false };
-      }
+    if (this.#done) {
+      if (!this.#aborted) return { value: undefined, done: true };
+      this.#aborted = false;
+      throw new AbortError();
     }
-    return { value: undefined, done: true };
+    const fetching = this.#fetchBatch();
+    this.#fetching = fetching.then(
+      () => {},
+      () => {},
+    );
+    let batch;
+    try {
+      batch = await fetching;
+    } catch (error) {
+      this.#finish();
+      throw error;
+    } finally {
+      this.#fetching = null;
+    }
+    if (this.#done) return this.#nextBatch(); // closed while waiting
+    if (batch === null) {
+      this.#finish();
+      return { value: undefined, done: true };
+    }
+    this.#batch = batch.text;
+    this.#lengths = batch.lengths;
+    this.#next = 0;
+    this.#offset = 0;
+    return { value: this.#take(), done: false };
   }
 
   /**
@@ -172,6 +185,14 @@ class ChatStream {
     return piece;
   }
 
+  /** The rest of the current batch at once (the pieces count as served). */
+  #takeRest() {
+    const rest = this.#batch.slice(this.#offset);
+    this.#offset = this.#batch.length;
+    if (this.#lengths !== null) this.#next = this.#lengths.length;
+    return rest;
+  }
+
   /** Called by `break` in `for await`: aborts the request. */
   async return() {
     this.cancel();
@@ -184,20 +205,15 @@ class ChatStream {
 
   /** Consumes the rest of the stream and returns the whole reply. */
   async read() {
-    while (!(await this.next()).done) this.#skipBatch();
-    return this.text;
-  }
-
-  /** Counts the rest of the current batch as handed out. */
-  #skipBatch() {
-    if (this.#lengths !== null) this.#next = this.#lengths.length;
-    this.#offset = this.#batch.length;
+    while (!(await this.next()).done) this.#takeRest();
+    return sync(() => this.#native.wholeText());
   }
 
   /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel() {
+    if (this.#done) return;
     try {
-      this.#native.cancel();
+      this.#native.close(this.#next);
     } catch (error) {
       throw fromNative(error);
     } finally {
@@ -205,14 +221,15 @@ class ChatStream {
     }
   }
 
+  /** Ends iteration; the native side already knows how much was served. */
   #finish() {
     this.#done = true;
-    this.#withheld += this.#batch.length - this.#offset;
     this.#batch = '';
     this.#lengths = null;
     this.#next = 0;
     this.#offset = 0;
-    if (this.#signal && this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = null;
   }
 
   [util.inspect.custom]() {

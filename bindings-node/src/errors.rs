@@ -27,6 +27,11 @@ fn kind_name(kind: ErrorKind, invalid_as: InvalidAs) -> &'static str {
 
 /// The napi error for a core error: its fields as JSON behind [`ERROR_MARK`].
 pub(crate) fn to_napi(error: Error, invalid_as: InvalidAs) -> napi::Error {
+    describe(&error, invalid_as, error.message())
+}
+
+/// [`to_napi`] with `message` shown instead of the error's own.
+fn describe(error: &Error, invalid_as: InvalidAs, message: &str) -> napi::Error {
     let body = match error.body() {
         Some(ErrorBody::Json(json)) => json.clone(),
         Some(ErrorBody::Text(text)) => serde_json::Value::String(text.clone()),
@@ -34,7 +39,7 @@ pub(crate) fn to_napi(error: Error, invalid_as: InvalidAs) -> napi::Error {
     };
     let described = serde_json::json!({
         "kind": kind_name(error.kind(), invalid_as),
-        "message": error.message(),
+        "message": message,
         "status": error.status_code(),
         "body": body,
         "requestId": error.request_id(),
@@ -44,15 +49,16 @@ pub(crate) fn to_napi(error: Error, invalid_as: InvalidAs) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("{ERROR_MARK}{described}"))
 }
 
-/// The error a caught panic becomes: `internal`, with the panic's message.
+/// The error a caught panic becomes: the core's `internal` error, followed by the panic's
+/// message (what a bug report needs).
 pub(crate) fn internal(payload: Box<dyn Any + Send>) -> napi::Error {
     let what = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
         (Some(text), _) => text,
         (None, Some(text)) => text.as_str(),
         (None, None) => "a panic",
     };
-    let message = format!("internal error in mixerlead (a bug, please report it): {what}");
-    to_napi(Error::new(ErrorKind::Internal, message), InvalidAs::Type)
+    let error = Error::internal();
+    describe(&error, InvalidAs::Type, &format!("{}: {what}", error.message()))
 }
 
 /// Runs the body of an export: a panic becomes an `internal` error instead of unwinding.

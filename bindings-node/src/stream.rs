@@ -1,7 +1,7 @@
 //! `NativeStream`: a streamed reply, crossing into JS a batch of pieces at a time.
 
-use mixerlead::bridge::SharedStream;
-use mixerlead::{Batch, ChatStream};
+use mixerlead::bridge::{Pull, SharedStream};
+use mixerlead::{Batch, ChatStream, Error};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -37,7 +37,9 @@ fn utf16_len(text: &str) -> u32 {
     text.chars().map(char::len_utf16).sum::<usize>() as u32
 }
 
-/// A streamed reply: the JS layer pulls batches and serves pieces from them.
+/// A streamed reply: the JS layer pulls batches and serves their pieces one by one, and says
+/// how many pieces of the last batch it served (`served`) when it asks for the text or closes:
+/// the core counts the text from that, in pieces, whatever JS's string units.
 #[napi]
 pub struct NativeStream {
     shared: SharedStream,
@@ -49,45 +51,69 @@ impl NativeStream {
     }
 }
 
+/// A `served` count from JS as the core takes it.
+fn count(served: u32) -> usize {
+    usize::try_from(served).unwrap_or(usize::MAX)
+}
+
 #[napi]
 impl NativeStream {
-    /// A promise of the next batch, `null` at the end (or once cancelled).
+    /// A promise of the next batch: `null` at the end (or once closed); rejects with the
+    /// stream's failure. Every piece of the batch before was served (or skipped) by then.
     #[napi(catch_unwind)]
     pub fn next_batch<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         guard(|| {
             let shared = self.shared.clone();
-            promise(env, InvalidAs::Type, async move { Ok(shared.next_batch().await?.map(NativeBatch::from_batch)) })
+            promise(env, InvalidAs::Type, async move {
+                match shared.pull().await {
+                    Pull::Ready(batch) => Ok(Some(NativeBatch::from_batch(batch))),
+                    Pull::End => Ok(None),
+                    Pull::Failed(error) => Err(error),
+                    // `pull` waits: it never says Pending.
+                    Pull::Pending => Err(Error::internal()),
+                }
+            })
         })
     }
 
     /// The next batch if it is already decoded, without a trip through the runtime: `null` when
-    /// it is not (ask `nextBatch`), a batch of no pieces at the end.
+    /// it is not (ask `nextBatch`), a batch of no pieces at the end; throws the stream's failure.
     #[napi(catch_unwind)]
     pub fn try_next_batch(&self) -> Result<Option<NativeBatch>> {
-        guard(|| match self.shared.try_next_batch() {
-            None => Ok(None),
-            Some(Ok(batch)) => Ok(Some(NativeBatch::from_batch(batch.unwrap_or_default()))),
-            Some(Err(error)) => Err(to_napi(error, InvalidAs::Type)),
+        guard(|| match self.shared.try_pull() {
+            Pull::Pending => Ok(None),
+            Pull::Ready(batch) => Ok(Some(NativeBatch::from_batch(batch))),
+            Pull::End => Ok(Some(NativeBatch::from_batch(Batch::default()))),
+            Pull::Failed(error) => Err(to_napi(error, InvalidAs::Type)),
         })
     }
 
-    /// Aborts the request; a pending `nextBatch` resolves with `null`.
+    /// Aborts the request after `served` pieces of the last batch went to the caller; the text
+    /// then ends with them. A pending `nextBatch` resolves with `null`.
     #[napi(catch_unwind)]
-    pub fn cancel(&self) -> Result<()> {
+    pub fn close(&self, served: u32) -> Result<()> {
         guard(|| {
-            self.shared.cancel();
+            self.shared.close(count(served));
             Ok(())
         })
+    }
+
+    /// The text served so far: every batch before the last, and the first `served` pieces of
+    /// the last one.
+    #[napi(catch_unwind)]
+    pub fn text(&self, served: u32) -> Result<String> {
+        guard(|| Ok(self.shared.text(count(served))))
+    }
+
+    /// The whole reply once every piece was served, or a decode error when it is longer than
+    /// the core keeps (`MAX_KEPT_TEXT`) rather than a cut reply.
+    #[napi(catch_unwind)]
+    pub fn whole_text(&self) -> Result<String> {
+        guard(|| self.shared.info().whole_text().map_err(|e| to_napi(e, InvalidAs::Type)))
     }
 
     #[napi(getter, catch_unwind)]
     pub fn conversation_id(&self) -> Result<Option<String>> {
         guard(|| Ok(self.shared.info().conversation_id()))
-    }
-
-    /// The text of every batch handed to JS so far.
-    #[napi(getter, catch_unwind)]
-    pub fn text(&self) -> Result<String> {
-        guard(|| Ok(self.shared.info().text()))
     }
 }

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use futures_util::FutureExt;
 use mixerlead::bridge::Cancellation;
-use mixerlead::{Error, ErrorKind};
+use mixerlead::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -80,7 +80,7 @@ pub(crate) async fn cancellable<T>(
         None => work.await,
         Some(cancel) => match cancel.run(work).await {
             Some(result) => result,
-            None => Err(Error::new(ErrorKind::Cancelled, "the request was aborted")),
+            None => Err(Error::cancelled()),
         },
     }
 }

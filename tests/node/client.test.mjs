@@ -61,6 +61,36 @@ test('text is exactly what was handed out, across batches read ahead', async () 
   assert.equal(handed, generated(30000).slice(0, handed.length));
 });
 
+test('text after cancel() or an abort mid-batch is exactly what was handed out', async () => {
+  // Pieces beyond Latin-1 too: the native side counts served pieces, JS does no length arithmetic.
+  const stream = await client(emu.url('pieces=5000')).chat.stream({ message: 'x' });
+  let handed = '';
+  for (let i = 0; i < 1234; i++) handed += (await stream.next()).value;
+  stream.cancel();
+  assert.equal(stream.text, handed);
+  assert.deepEqual(await stream.next(), { value: undefined, done: true });
+  assert.equal(stream.text, handed);
+
+  const controller = new AbortController();
+  const aborted = await client(emu.url('split_utf8;pieces=3000')).chat.stream({ message: 'x' }, { signal: controller.signal });
+  let got = '';
+  for (let i = 0; i < 7; i++) got += (await aborted.next()).value;
+  controller.abort();
+  assert.equal(aborted.text, got);
+  await assert.rejects(aborted.next(), (e) => e.name === 'AbortError');
+  assert.deepEqual(await aborted.next(), { value: undefined, done: true });
+  assert.equal(aborted.text, got);
+});
+
+test('next() calls made without waiting are served in order', async () => {
+  const stream = await client(emu.url('pieces=400;delay_ms=1')).chat.stream({ message: 'x' });
+  const results = await Promise.all(Array.from({ length: 450 }, () => stream.next()));
+  const pieces = results.filter((r) => !r.done).map((r) => r.value);
+  assert.equal(pieces.join(''), generated(400));
+  assert.ok(results.slice(pieces.length).every((r) => r.done));
+  assert.equal(stream.text, generated(400));
+});
+
 test('split UTF-8 is joined', async () => {
   for (const format of ['sse', 'ndjson', 'json', 'text', 'none']) {
     const { text } = await client(emu.url(`format=${format};split_utf8`)).chat.send({ message: 'x' });
