@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Decode,
     /// The caller cancelled the call.
     Cancelled,
+    /// A knowledge source failed to index (see [`Error::last_error`]).
+    Indexing,
     /// A bug in the SDK (a caught panic); please report it.
     Internal,
 }
@@ -42,6 +44,7 @@ impl ErrorKind {
             ErrorKind::StreamInterrupted => "stream_interrupted",
             ErrorKind::Decode => "decode",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Indexing => "indexing",
             ErrorKind::Internal => "internal",
         }
     }
@@ -73,6 +76,9 @@ struct Inner {
     request_id: Option<String>,
     retry_after: Option<f64>,
     partial_text: Option<String>,
+    /// For indexing errors: the source and why it failed.
+    source_id: Option<String>,
+    last_error: Option<String>,
     /// The lower-level failure this one comes from (a reqwest or I/O error), for `source()`.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
@@ -92,6 +98,8 @@ impl Error {
                 request_id: None,
                 retry_after: None,
                 partial_text: None,
+                source_id: None,
+                last_error: None,
                 source: None,
             }),
         }
@@ -107,6 +115,24 @@ impl Error {
     #[doc(hidden)]
     pub fn internal() -> Self {
         Self::new(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library; please report it")
+    }
+
+    /// A knowledge source that failed to index (or is gone).
+    pub(crate) fn indexing(source_id: &str, last_error: Option<String>, message: String) -> Self {
+        let mut error = Self::new(ErrorKind::Indexing, printable(&message));
+        error.inner.source_id = Some(source_id.to_string());
+        error.inner.last_error = last_error;
+        error
+    }
+
+    /// For [`ErrorKind::Indexing`]: the source that failed.
+    pub fn source_id(&self) -> Option<&str> {
+        self.inner.source_id.as_deref()
+    }
+
+    /// For [`ErrorKind::Indexing`]: why the service says it failed.
+    pub fn last_error(&self) -> Option<&str> {
+        self.inner.last_error.as_deref()
     }
 
     /// This error, caused by `source` (kept for [`std::error::Error::source`]).
@@ -144,6 +170,8 @@ impl Error {
                 request_id,
                 retry_after,
                 partial_text: None,
+                source_id: None,
+                last_error: None,
                 source: None,
             }),
         }

@@ -45,8 +45,14 @@ pub mod runtime;
 mod stream;
 mod transport;
 
+pub use api::agents::{AgentType, Agents, Record};
+pub use api::artifacts::Artifacts;
 pub use api::chat::ChatRequest;
+pub use api::json::JsonResponse;
+pub use api::knowledge::{Indexing, Knowledge, NewSource, Source, SourceStatus};
 pub use api::models::{Model, ModelList};
+pub use api::skills::{Skill, SkillOutput, Skills};
+pub use api::upload::UploadSource;
 pub use batch::{Batch, BatchReader, Pieces};
 pub use client::Client;
 pub use config::{
@@ -58,6 +64,7 @@ pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;
 pub use request_options::RequestOptions;
 pub use reqwest::header::HeaderMap;
+pub use reqwest::Method;
 pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
 /// The SDK's version, as sent in the `User-Agent`.

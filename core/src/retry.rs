@@ -12,13 +12,28 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
-/// The kind of call being made: `GET`s are idempotent, a chat `POST` is not.
+/// The kind of call being made: `GET`, `PATCH` and `DELETE` are idempotent, a `POST` is not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Idempotency {
-    /// `GET /ai/models`: any transient failure may be retried.
+    /// `GET`, `PATCH`, `DELETE`: any transient failure may be retried.
     Get,
-    /// `POST /chat`: the message may have been recorded and billed once sent.
+    /// `POST /chat`: the message may have been recorded and billed once sent; 502, 503 and 504
+    /// (a gateway that never reached the service) are retried, 500 is not.
+    Chat,
+    /// Any other `POST` (a source, an agent, a run, an artifact): retried only when nothing can
+    /// have been created (429, a connection that was never made).
     Create,
+}
+
+impl Idempotency {
+    /// The class of a call with `method` (`POST /chat` is [`Idempotency::Chat`]).
+    pub(crate) fn of(method: &reqwest::Method) -> Idempotency {
+        if method == reqwest::Method::POST {
+            Idempotency::Create
+        } else {
+            Idempotency::Get
+        }
+    }
 }
 
 /// What went wrong in one attempt, as far as retrying cares.
@@ -40,11 +55,11 @@ pub(crate) fn is_retryable(failure: Failure, call: Idempotency) -> bool {
     match (failure, call) {
         (Failure::Status(429), _) => true,
         (Failure::Status(408 | 500 | 502 | 503 | 504), Idempotency::Get) => true,
-        (Failure::Status(502 | 503 | 504), Idempotency::Create) => true,
+        (Failure::Status(502 | 503 | 504), Idempotency::Chat) => true,
         (Failure::Status(_), _) => false,
         (Failure::ConnectFailed, _) => true,
         (Failure::AfterSend, Idempotency::Get) => true,
-        (Failure::AfterSend, Idempotency::Create) => false,
+        (Failure::AfterSend, Idempotency::Chat | Idempotency::Create) => false,
         (Failure::Fatal, _) => false,
     }
 }
@@ -112,22 +127,28 @@ mod tests {
     use Idempotency::*;
 
     #[test]
-    fn retry_table_matches_the_spec() {
-        assert!(is_retryable(Status(429), Get) && is_retryable(Status(429), Create));
+    fn retry_table_matches_the_rules() {
+        for call in [Get, Chat, Create] {
+            assert!(is_retryable(Status(429), call) && is_retryable(ConnectFailed, call), "{call:?}");
+            assert!(!is_retryable(Fatal, call), "{call:?}");
+            for code in [400, 401, 403, 404, 409, 413, 422, 501, 505] {
+                assert!(!is_retryable(Status(code), call), "{code} {call:?}");
+            }
+        }
         for code in [408, 500] {
             assert!(is_retryable(Status(code), Get), "{code}");
-            assert!(!is_retryable(Status(code), Create), "{code}");
+            assert!(!is_retryable(Status(code), Chat) && !is_retryable(Status(code), Create), "{code}");
         }
         for code in [502, 503, 504] {
-            assert!(is_retryable(Status(code), Get) && is_retryable(Status(code), Create), "{code}");
+            assert!(is_retryable(Status(code), Get) && is_retryable(Status(code), Chat), "{code}");
+            assert!(!is_retryable(Status(code), Create), "{code}: a create is never sent twice after a 5xx");
         }
-        for code in [400, 401, 403, 404, 409, 413, 422, 501, 505] {
-            assert!(!is_retryable(Status(code), Get) && !is_retryable(Status(code), Create), "{code}");
-        }
-        assert!(is_retryable(ConnectFailed, Get) && is_retryable(ConnectFailed, Create));
         assert!(is_retryable(AfterSend, Get));
-        assert!(!is_retryable(AfterSend, Create));
-        assert!(!is_retryable(Fatal, Get) && !is_retryable(Fatal, Create));
+        assert!(!is_retryable(AfterSend, Chat) && !is_retryable(AfterSend, Create));
+        assert_eq!(Idempotency::of(&reqwest::Method::POST), Create);
+        for method in [reqwest::Method::GET, reqwest::Method::PATCH, reqwest::Method::DELETE] {
+            assert_eq!(Idempotency::of(&method), Get);
+        }
     }
 
     #[test]

@@ -23,12 +23,32 @@ const MAX_MESSAGE_BODY: usize = 1024;
 /// Most redirects followed.
 const MAX_REDIRECTS: usize = 5;
 
-/// What a request's body is, which decides its `Accept` and `Content-Type`.
+/// What a request sends.
 pub(crate) enum Body {
-    /// No body; the response is JSON.
+    /// No body.
     None,
-    /// A JSON body; the response may be any of the streamed formats.
+    /// A JSON body.
     Json(Bytes),
+    /// A `multipart/form-data` body with a file streamed from disk (opened anew per attempt).
+    Upload(crate::api::upload::Upload),
+}
+
+/// What a request accepts in return.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// A JSON document.
+    Json,
+    /// A streamed reply in any of the wire formats.
+    Stream,
+}
+
+impl Accept {
+    fn header(self) -> &'static str {
+        match self {
+            Accept::Json => "application/json",
+            Accept::Stream => "text/event-stream, application/x-ndjson, application/json, text/plain",
+        }
+    }
 }
 
 /// The pool and the headers of one client.
@@ -92,6 +112,7 @@ impl Transport {
         method: Method,
         path: &str,
         body: &Body,
+        accept: Accept,
     ) -> Result<Response, AttemptError> {
         let (config, timeout) = (call.config, call.timeout);
         let fatal = |error: Error| AttemptError { failure: Failure::Fatal, error };
@@ -99,7 +120,7 @@ impl Transport {
         let mut url = Url::parse(&format!("{}{path}", config.base_url))
             .map_err(|e| fatal(Error::invalid(format!("invalid request path {path:?}: {e}"))))?;
         let mut method = method;
-        let mut send_body = matches!(body, Body::Json(_));
+        let mut send_body = !matches!(body, Body::None);
         let mut redirects = 0;
         loop {
             // Only the base URL's origin gets the key, the project and the call's extra headers.
@@ -108,15 +129,12 @@ impl Transport {
                 true => request.headers(self.private_headers.clone()).headers(call.headers.clone()),
                 false => request.headers(self.public_headers.clone()),
             };
+            request = request.header(ACCEPT, accept.header());
             request = match body {
-                Body::Json(bytes) if send_body => request
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(ACCEPT, "text/event-stream, application/x-ndjson, application/json, text/plain")
-                    .body(bytes.clone()),
-                Body::Json(_) => {
-                    request.header(ACCEPT, "text/event-stream, application/x-ndjson, application/json, text/plain")
-                }
-                Body::None => request.header(ACCEPT, "application/json"),
+                _ if !send_body => request,
+                Body::None => request,
+                Body::Json(bytes) => request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
+                Body::Upload(upload) => request.multipart(upload.form().await.map_err(fatal)?),
             };
             let started = std::time::Instant::now();
             let response = match tokio::time::timeout(timeout, request.send()).await {

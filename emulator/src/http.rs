@@ -20,8 +20,14 @@ pub struct Request {
     pub target: String,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body; for an upload over [`MAX_BODY`], only its first [`UPLOAD_PREFIX`] bytes.
     pub body: Vec<u8>,
+    /// The body's whole length in bytes.
+    pub body_len: usize,
 }
+
+/// Bytes of a large upload's body kept (for its part headers); the rest is read and dropped.
+pub const UPLOAD_PREFIX: usize = 64 * 1024;
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -81,12 +87,24 @@ pub async fn read_request(reader: &mut Reader) -> Result<Request, ReadError> {
         .map(|(_, v)| v.parse::<usize>().map_err(|_| ReadError::Malformed))
         .transpose()?
         .unwrap_or(0);
-    if length > MAX_BODY {
+    let multipart = headers.iter().any(|(n, v)| n == "content-type" && v.starts_with("multipart/form-data"));
+    if length > MAX_BODY && !multipart {
         return Err(ReadError::TooLarge);
     }
-    let mut body = vec![0; length];
+    let mut body = vec![0; length.min(if multipart { UPLOAD_PREFIX.max(MAX_BODY) } else { MAX_BODY })];
     reader.read_exact(&mut body).await.map_err(|_| ReadError::Closed)?;
-    Ok(Request { method, target, headers, body })
+    // An upload larger than that is read to its end and counted, not kept.
+    let mut rest = (length - body.len()) as u64;
+    let mut sink = vec![0u8; 64 * 1024];
+    while rest > 0 {
+        let want = rest.min(sink.len() as u64) as usize;
+        let got = reader.read(&mut sink[..want]).await.map_err(|_| ReadError::Closed)?;
+        if got == 0 {
+            return Err(ReadError::Closed);
+        }
+        rest -= got as u64;
+    }
+    Ok(Request { method, target, headers, body, body_len: length })
 }
 
 /// Writes one response; buffers writes until [`Writer::flush`], which sends the body data
@@ -180,6 +198,7 @@ impl Writer {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
         307 => "Temporary Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",

@@ -22,6 +22,7 @@ mod reply;
 mod scenario;
 mod server;
 mod tls;
+mod workspace;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -90,10 +91,27 @@ pub struct EmulatorConfig {
     pub tls: bool,
     /// With `tls`: where the binaries write that certificate (PEM), for clients to trust.
     pub tls_ca_out: Option<std::path::PathBuf>,
+    /// How long a knowledge source stays `indexing`.
+    pub index_delay: Duration,
+    /// The largest upload (whole request body, bytes) taken; larger ones get 413.
+    pub max_upload: usize,
+    /// Agent runs a workspace may make (then 403, the daily quota).
+    pub agent_runs_per_day: u32,
 }
 
 impl EmulatorConfig {
-    /// Reads `--port P --format F --token-delay-ms N --rate-limit N --tls --tls-ca-out PATH`
+    fn limits(&self) -> workspace::Limits {
+        workspace::Limits {
+            index_delay: self.index_delay,
+            max_upload: self.max_upload,
+            agent_runs_per_day: self.agent_runs_per_day,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Reads `--port P --format F --token-delay-ms N --rate-limit N --tls --tls-ca-out PATH
+    /// --index-delay-ms N --max-upload-bytes N --agent-runs-per-day N`
     /// (the command line of `mixerlead emulator` and `mixerlead-emulator`).
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<EmulatorConfig, String> {
         let mut config = EmulatorConfig::default();
@@ -110,10 +128,14 @@ impl EmulatorConfig {
                 "--token-delay-ms" => config.token_delay = Duration::from_millis(number(value()?)?),
                 "--rate-limit" => config.rate_limit = Some(number(value()?)?.try_into().unwrap_or(u32::MAX)),
                 "--tls" => config.tls = true,
+                "--index-delay-ms" => config.index_delay = Duration::from_millis(number(value()?)?),
+                "--max-upload-bytes" => config.max_upload = number(value()?)?.try_into().unwrap_or(usize::MAX),
+                "--agent-runs-per-day" => config.agent_runs_per_day = number(value()?)?.try_into().unwrap_or(u32::MAX),
                 "--tls-ca-out" => config.tls_ca_out = Some(value()?.into()),
                 other => {
                     return Err(format!(
-                    "unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit, --tls, --tls-ca-out)"
+                    "unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit, --tls, --tls-ca-out, \
+                         --index-delay-ms, --max-upload-bytes, --agent-runs-per-day)"
                 ))
                 }
             }
@@ -131,6 +153,9 @@ impl Default for EmulatorConfig {
             rate_limit: None,
             tls: false,
             tls_ca_out: None,
+            index_delay: Duration::from_millis(300),
+            max_upload: 8 << 20,
+            agent_runs_per_day: 5,
         }
     }
 }
@@ -185,6 +210,7 @@ pub(crate) struct State {
     conversations: Mutex<HashMap<String, usize>>,
     next_conversation: Mutex<u64>,
     rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
+    workspaces: workspace::Workspaces,
 }
 
 impl State {
@@ -196,6 +222,7 @@ impl State {
             conversations: Mutex::default(),
             next_conversation: Mutex::new(0),
             rate_windows: Mutex::default(),
+            workspaces: workspace::Workspaces::default(),
         }
     }
 

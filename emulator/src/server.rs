@@ -162,6 +162,11 @@ async fn handle(state: &State, request: Request, reader: &mut Reader, writer: &m
     if let Some(status) = scenario.fail.filter(|_| faulty) {
         return scripted_failure(&scenario, status, headers, writer).await;
     }
+    if let Some((status, body)) = state.workspaces.handle(state.config.limits(), key, &request, path) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        respond(writer, &scenario, status, &headers, body.as_bytes()).await?;
+        return Ok(true);
+    }
     match (request.method.as_str(), path) {
         ("GET", "/ai/models") => {
             let models: Vec<Value> = MODELS
@@ -333,7 +338,14 @@ async fn chat(
         Some(_) if prerenderable(scenario, format, delay) => Vec::new(),
         Some(n) => reply::generated_pieces(n),
         None if scenario.split_utf8 => reply::multibyte_pieces(),
-        None => reply::pieces_for(&message, turn, &conversation),
+        None => {
+            let mut pieces = reply::pieces_for(&message, turn, &conversation);
+            let grounding = state.workspaces.grounding(key, request.header("x-project-id"));
+            if !grounding.is_empty() {
+                pieces.push(format!(" Grounded on: {}.", grounding.join(", ")));
+            }
+            pieces
+        }
     };
     let conv_in = scenario.conv_in.as_deref().unwrap_or("header");
     headers.retain(|(name, _)| *name != "content-type");

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::request_options::RequestOptions;
 use crate::retry::Idempotency;
 use crate::stream::{ChatReply, ChatStream};
-use crate::transport::Body;
+use crate::transport::{Accept, Body};
 use crate::Client;
 
 /// A chat message and its options.
@@ -83,8 +83,8 @@ impl Client {
         let body =
             serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
         let body = Body::Json(bytes::Bytes::from(body));
-        let response = with_retries(&call, &Method::POST, "/chat", Idempotency::Create, || {
-            transport.send(&call, Method::POST, "/chat", &body)
+        let response = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
+            transport.send(&call, Method::POST, "/chat", &body, Accept::Stream)
         })
         .await?;
         Ok(ChatStream::new(response, config.read_timeout, config.log.clone()))

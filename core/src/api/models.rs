@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::meta::ResponseMeta;
 use crate::request_options::{CallSettings, RequestOptions};
 use crate::retry::{Failure, Idempotency};
-use crate::transport::{read_small_body, Body};
+use crate::transport::{read_small_body, Accept, Body};
 use crate::Client;
 
 /// One model of the service, as [`Client::list_models`] returns it.
@@ -94,7 +94,7 @@ impl Client {
 
 async fn list(call: &CallSettings<'_>, transport: &crate::transport::Transport) -> Result<ModelList> {
     with_retries(call, &Method::GET, "/ai/models", Idempotency::Get, || async {
-        let response = transport.send(call, Method::GET, "/ai/models", &Body::None).await?;
+        let response = transport.send(call, Method::GET, "/ai/models", &Body::None, Accept::Json).await?;
         let meta = ResponseMeta::of(response.headers());
         let body = read_small_body(response, call.timeout, call.config.read_timeout)
             .await
