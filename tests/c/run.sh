@@ -11,6 +11,12 @@ cflags=(-I"$root/include" -Wall -Wextra -Werror -g)
 cc -std=c11 "${cflags[@]}" "$root/tests/c/test_c.c" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_c"
 cc -std=c11 "${cflags[@]}" "$root/tests/c/test_c.c" "$lib/libmixerlead.a" -lpthread -ldl -lm -o "$out/test_c_static"
 c++ -std=c++17 "${cflags[@]}" "$root/tests/c/test_cpp.cpp" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_cpp"
+# The same suites under AddressSanitizer, against the (uninstrumented) shared library: ASan
+# replaces malloc/free for the whole process, so a use-after-free of memory the library hands to
+# callbacks, or of the C++ wrapper's callbacks, is caught. (Not with valgrind: the two don't mix.)
+asan=(-fsanitize=address -fno-omit-frame-pointer)
+cc -std=c11 "${cflags[@]}" "${asan[@]}" "$root/tests/c/test_c.c" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_c_asan"
+c++ -std=c++17 "${cflags[@]}" "${asan[@]}" "$root/tests/c/test_cpp.cpp" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_cpp_asan"
 cc -std=c11 "${cflags[@]}" "$root/examples/c/chat.c" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_c"
 c++ -std=c++17 "${cflags[@]}" "$root/examples/cpp/chat.cpp" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_cpp"
 
@@ -25,6 +31,9 @@ export MIXERLEAD_TEST_ROOT=${base%/api}
 "$out/test_c"
 "$out/test_c_static"
 "$out/test_cpp"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+MIXERLEAD_UNDER_ASAN=1 "$out/test_c_asan"
+MIXERLEAD_UNDER_ASAN=1 "$out/test_cpp_asan"
 MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 \
   --suppressions="$root/tests/c/valgrind.supp" "$out/test_c"
 
