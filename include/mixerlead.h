@@ -60,7 +60,8 @@ typedef enum {
    */
   ML_ERR_CANCELLED = -8,
   /**
-   * A bug in the library (it was caught; please report it).
+   * The library's runtime could not start (the OS refused threads or file descriptors), or a
+   * bug in the library (it was caught; please report it): see ml_last_error_message().
    */
   ML_ERR_INTERNAL = -9,
 } ml_status;
@@ -71,7 +72,8 @@ typedef enum {
 typedef struct ml_call ml_call;
 
 /**
- * A client. Thread-safe: one client may serve many threads at once.
+ * A client. Thread-safe: one client may serve many threads at once. A client inherited by a
+ * child process across fork() keeps working there (the child gets its own connections).
  */
 typedef struct ml_client ml_client;
 
@@ -82,6 +84,10 @@ typedef struct ml_model_list ml_model_list;
 
 /**
  * A streamed reply being read with ml_stream_next.
+ *
+ * Threads: one thread at a time reads a stream with ml_stream_next (calls must not overlap;
+ * which thread makes the next call does not matter). ml_stream_conversation_id may be called
+ * from any thread at any time, also while another thread is inside ml_stream_next.
  */
 typedef struct ml_stream ml_stream;
 
@@ -198,12 +204,17 @@ void ml_client_options_init(ml_client_options *options);
 ml_status ml_client_new(const ml_client_options *options, ml_client **out);
 
 /**
- * Frees a client (NULL is ignored). Streams and calls already started keep working.
+ * Frees a client (NULL is ignored). Streams and calls already started keep working. May be
+ * called from inside a callback. In a child process forked after the client was made, it is
+ * let go without closing its connections (they are the parent's too); its memory is not
+ * reclaimed.
  */
 void ml_client_free(ml_client *client);
 
 /**
  * Lists the models; on success `*out` holds the list (free it with ml_model_list_free).
+ * Blocks the calling thread: not from inside an on_text / on_done callback
+ * (ML_ERR_INVALID_ARGUMENT).
  */
 ml_status ml_models_list(ml_client *client, ml_model_list **out);
 
@@ -261,23 +272,37 @@ const char *ml_version(void);
 /**
  * Sends a message and waits for the response headers (blocking the calling thread); on success
  * `*out` holds the stream (free it with ml_stream_free).
+ *
+ * Blocking: it cannot be called from inside an on_text / on_done callback
+ * (ML_ERR_INVALID_ARGUMENT: the callbacks run on the library's threads, where waiting could
+ * wait on itself).
  */
 ml_status ml_chat_stream(ml_client *client, const ml_chat_request *request, ml_stream **out);
 
 /**
- * The next piece: ML_OK with `*text` (UTF-8, NUL-terminated, valid until the next call) and
- * `*len` (bytes, without the NUL); ML_DONE at the end; a failure status otherwise (the pieces
- * before it were delivered). Blocks the calling thread until a piece arrives.
+ * The next piece: ML_OK with `*text` (UTF-8, NUL-terminated, valid until the next call on this
+ * stream or its free) and `*len` (bytes, without the NUL); ML_DONE at the end; a failure status
+ * otherwise (the pieces before it were delivered). Blocks the calling thread until a piece
+ * arrives.
+ *
+ * One thread at a time reads a stream (calls must not overlap). Not from inside an on_text /
+ * on_done callback (ML_ERR_INVALID_ARGUMENT). In a child process forked after the stream was
+ * made: ML_ERR_INVALID_ARGUMENT at once (the stream belongs to the parent).
  */
 ml_status ml_stream_next(ml_stream *stream, const char **text, size_t *len);
 
 /**
  * The conversation id, or NULL until the service named it. Valid until the stream is freed.
+ * May be called from any thread, also while another thread is inside ml_stream_next. In a
+ * forked child: the id if it was known before the fork, else NULL.
  */
 const char *ml_stream_conversation_id(const ml_stream *stream);
 
 /**
- * Frees a stream (NULL is ignored); an unfinished stream's request is aborted.
+ * Frees a stream (NULL is ignored); an unfinished stream's request is aborted. Not while
+ * another thread is inside ml_stream_next or ml_stream_conversation_id on it. May be called
+ * from inside a callback. In a forked child, a stream of the parent is let go without touching
+ * its connection (which is the parent's); its memory is not reclaimed.
  */
 void ml_stream_free(ml_stream *stream);
 

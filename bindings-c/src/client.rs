@@ -4,7 +4,8 @@ use std::ffi::{c_char, c_int, CString};
 
 use mixerlead::{ChatRequest, Client, ClientOptions};
 
-use crate::status::{fail, guard, ml_status};
+use crate::context::{keep_forever, not_in_callback, ours, runtime};
+use crate::status::{fail, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, null, optional};
 
 /// Options of ml_client_new. Call ml_client_options_init first: it sets every field to
@@ -44,10 +45,13 @@ pub struct ml_chat_request {
     pub conversation_id: *const c_char,
 }
 
-/// A client. Thread-safe: one client may serve many threads at once.
+/// A client. Thread-safe: one client may serve many threads at once. A client inherited by a
+/// child process across fork() keeps working there (the child gets its own connections).
 #[allow(non_camel_case_types)]
 pub struct ml_client {
     pub(crate) inner: Client,
+    /// The process that made the client.
+    pid: u32,
 }
 
 /// The models list of ml_models_list.
@@ -60,20 +64,22 @@ pub struct ml_model_list {
 /// Sets every field of `options` to "default".
 #[no_mangle]
 pub unsafe extern "C" fn ml_client_options_init(options: *mut ml_client_options) {
-    // SAFETY: a non-NULL pointer to writable options, as documented.
-    if let Some(options) = unsafe { options.as_mut() } {
-        *options = ml_client_options {
-            api_key: std::ptr::null(),
-            base_url: std::ptr::null(),
-            project_id: std::ptr::null(),
-            timeout: 0.0,
-            connect_timeout: 0.0,
-            read_timeout: 0.0,
-            max_retry_wait: 0.0,
-            max_retries: -1,
-            allow_insecure_http: false,
-        };
-    }
+    guard_or((), || {
+        // SAFETY: NULL or a pointer to writable options, as documented.
+        if let Some(options) = unsafe { options.as_mut() } {
+            *options = ml_client_options {
+                api_key: std::ptr::null(),
+                base_url: std::ptr::null(),
+                project_id: std::ptr::null(),
+                timeout: 0.0,
+                connect_timeout: 0.0,
+                read_timeout: 0.0,
+                max_retry_wait: 0.0,
+                max_retries: -1,
+                allow_insecure_http: false,
+            };
+        }
+    })
 }
 
 /// Only a positive value (or NaN, which the core refuses) counts; <= 0 means default.
@@ -103,6 +109,8 @@ unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::Client
         max_retries: (o.max_retries >= 0).then_some(o.max_retries.into()),
         max_retry_wait: seconds(o.max_retry_wait),
         allow_insecure_http: o.allow_insecure_http.then_some(true),
+        // Options the C struct does not have (yet) keep their environment / default.
+        ..ClientOptions::default()
     }))
 }
 
@@ -114,18 +122,29 @@ pub unsafe extern "C" fn ml_client_new(options: *const ml_client_options, out: *
         // SAFETY: as documented.
         let (out, builder) = unsafe { (cleared(out)?, builder(options)?) };
         let inner = builder.build().map_err(|e| fail(&e))?;
-        *out = Box::into_raw(Box::new(ml_client { inner }));
+        *out = Box::into_raw(Box::new(ml_client { inner, pid: mixerlead::runtime::process_id() }));
         Ok(ml_status::ML_OK)
     })
 }
 
-/// Frees a client (NULL is ignored). Streams and calls already started keep working.
+/// Frees a client (NULL is ignored). Streams and calls already started keep working. May be
+/// called from inside a callback. In a child process forked after the client was made, it is
+/// let go without closing its connections (they are the parent's too); its memory is not
+/// reclaimed.
 #[no_mangle]
 pub unsafe extern "C" fn ml_client_free(client: *mut ml_client) {
-    if !client.is_null() {
+    guard_or((), || {
+        if client.is_null() {
+            return;
+        }
         // SAFETY: a pointer from ml_client_new, freed once.
-        drop(unsafe { Box::from_raw(client) });
-    }
+        let client = unsafe { Box::from_raw(client) };
+        if !ours(client.pid) {
+            // Dropping the parent's connection pool would deregister its sockets from the epoll
+            // instance the child shares with the parent, breaking the parent's connections.
+            keep_forever(client.inner);
+        }
+    })
 }
 
 /// Builds the core request from a C request.
@@ -148,11 +167,15 @@ pub(crate) unsafe fn chat_request(request: *const ml_chat_request) -> Result<Cha
 }
 
 /// Lists the models; on success `*out` holds the list (free it with ml_model_list_free).
+/// Blocks the calling thread: not from inside an on_text / on_done callback
+/// (ML_ERR_INVALID_ARGUMENT).
 #[no_mangle]
 pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut ml_model_list) -> ml_status {
     guard(|| {
         // SAFETY: as documented.
         let (out, client) = unsafe { (cleared(out)?, live(client, "client")?) };
+        not_in_callback("ml_models_list")?;
+        runtime()?;
         let models = mixerlead::runtime::block_on(client.inner.list_models()).map_err(|e| fail(&e))?;
         let mut list = ml_model_list { models: Vec::new(), paid: Vec::new() };
         for m in models {
@@ -169,15 +192,17 @@ pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut m
 #[no_mangle]
 pub unsafe extern "C" fn ml_model_list_len(list: *const ml_model_list) -> usize {
     // SAFETY: NULL or a live list.
-    unsafe { list.as_ref() }.map_or(0, |l| l.models.len())
+    guard_or(0, || unsafe { list.as_ref() }.map_or(0, |l| l.models.len()))
 }
 
 fn field(list: *const ml_model_list, i: usize, which: usize) -> *const c_char {
-    // SAFETY: NULL or a live list.
-    match unsafe { list.as_ref() }.and_then(|l| l.models.get(i)) {
-        Some(model) => model[which].as_ptr(),
-        None => std::ptr::null(),
-    }
+    guard_or(std::ptr::null(), || {
+        // SAFETY: NULL or a live list.
+        match unsafe { list.as_ref() }.and_then(|l| l.models.get(i)) {
+            Some(model) => model[which].as_ptr(),
+            None => std::ptr::null(),
+        }
+    })
 }
 
 /// The id of model `i` (NULL when out of range); valid until the list is freed.
@@ -202,14 +227,16 @@ pub unsafe extern "C" fn ml_model_list_task(list: *const ml_model_list, i: usize
 #[no_mangle]
 pub unsafe extern "C" fn ml_model_list_requires_paid(list: *const ml_model_list, i: usize) -> bool {
     // SAFETY: NULL or a live list.
-    unsafe { list.as_ref() }.and_then(|l| l.paid.get(i).copied()).unwrap_or(false)
+    guard_or(false, || unsafe { list.as_ref() }.and_then(|l| l.paid.get(i).copied()).unwrap_or(false))
 }
 
 /// Frees a models list (NULL is ignored).
 #[no_mangle]
 pub unsafe extern "C" fn ml_model_list_free(list: *mut ml_model_list) {
-    if !list.is_null() {
-        // SAFETY: a pointer from ml_models_list, freed once.
-        drop(unsafe { Box::from_raw(list) });
-    }
+    guard_or((), || {
+        if !list.is_null() {
+            // SAFETY: a pointer from ml_models_list, freed once.
+            drop(unsafe { Box::from_raw(list) });
+        }
+    })
 }

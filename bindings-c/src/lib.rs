@@ -6,6 +6,7 @@
 
 mod call;
 mod client;
+mod context;
 mod status;
 mod stream;
 mod strings;

@@ -31,7 +31,8 @@ pub enum ml_status {
     ML_ERR_DECODE = -7,
     /// The caller cancelled the call.
     ML_ERR_CANCELLED = -8,
-    /// A bug in the library (it was caught; please report it).
+    /// The library's runtime could not start (the OS refused threads or file descriptors), or a
+    /// bug in the library (it was caught; please report it): see ml_last_error_message().
     ML_ERR_INTERNAL = -9,
 }
 
@@ -77,7 +78,12 @@ pub(crate) fn fail_with(kind: ErrorKind, message: &str) -> ml_status {
 
 fn record(message: &str, status_code: c_int, retry_after: f64) {
     let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|last| *last.borrow_mut() = LastError { message, status_code, retry_after });
+    // Not during the thread's exit (its thread-locals are gone), nor while borrowed: no panic.
+    let _ = LAST_ERROR.try_with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = LastError { message, status_code, retry_after };
+        }
+    });
 }
 
 /// Runs an entry point (an early failure is its `Err`); a panic becomes `ML_ERR_INTERNAL`
@@ -85,31 +91,55 @@ fn record(message: &str, status_code: c_int, retry_after: f64) {
 pub(crate) fn guard(body: impl FnOnce() -> Result<ml_status, ml_status>) -> ml_status {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(status) | Err(status)) => status,
-        Err(_) => fail_with(ErrorKind::Internal, "internal error: a panic was caught in the mixerlead library"),
+        Err(_) => caught_panic(),
     }
+}
+
+/// Runs an entry point that returns no status (a `_free`, an accessor, a task's last steps);
+/// after a panic it returns `fallback` (and the thread's last error says what happened).
+pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(out) => out,
+        Err(_) => {
+            caught_panic();
+            fallback
+        }
+    }
+}
+
+/// Records a caught panic as this thread's last error; itself never panics.
+fn caught_panic() -> ml_status {
+    let _ = catch_unwind(|| fail(&Error::internal()));
+    ml_status::ML_ERR_INTERNAL
 }
 
 /// The message of this thread's last failure ("" if none). Inside an `on_done` callback: that
 /// call's failure. Valid until the next failure on this thread.
 #[no_mangle]
 pub extern "C" fn ml_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|last| last.borrow().message.as_ptr())
+    guard_or(c"".as_ptr(), || {
+        LAST_ERROR
+            .try_with(|last| last.try_borrow().map_or(c"".as_ptr(), |last| last.message.as_ptr()))
+            .unwrap_or(c"".as_ptr())
+    })
 }
 
 /// The HTTP status of this thread's last failure; 0 when it was not an HTTP status.
 #[no_mangle]
 pub extern "C" fn ml_last_error_status_code() -> c_int {
-    LAST_ERROR.with(|last| last.borrow().status_code)
+    guard_or(0, || LAST_ERROR.try_with(|last| last.try_borrow().map_or(0, |last| last.status_code)).unwrap_or(0))
 }
 
 /// Seconds the service asked to wait (Retry-After) with this thread's last failure; < 0 if none.
 #[no_mangle]
 pub extern "C" fn ml_last_error_retry_after() -> f64 {
-    LAST_ERROR.with(|last| last.borrow().retry_after)
+    guard_or(-1.0, || {
+        LAST_ERROR.try_with(|last| last.try_borrow().map_or(-1.0, |last| last.retry_after)).unwrap_or(-1.0)
+    })
 }
 
 /// The library's version, as in its User-Agent `mixerlead-c/<version>`.
 #[no_mangle]
 pub extern "C" fn ml_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    guard_or(c"".as_ptr(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 #include "mixerlead.h"
@@ -381,15 +382,109 @@ static void test_eight_threads_share_a_client(void) {
   ml_client_free(shared_client);
 }
 
+/* ---- A runtime that cannot start is an error, never an abort (item 9) ---- */
+
+static void test_runtime_that_cannot_start(void) {
+  if (getenv("MIXERLEAD_UNDER_VALGRIND")) return; /* valgrind keeps RLIMIT_NOFILE for itself */
+  harness_bound("test_runtime_that_cannot_start", 30);
+  ml_client *client = client_for("pieces=50;delay_ms=5");
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  int verdict = -1;
+  pid_t child = harness_fork(&verdict);
+  if (child == 0) {
+    harness_bound("test_runtime_that_cannot_start (the child)", 10);
+    /* No file descriptor left: the child's runtime (an epoll instance) cannot be built. */
+    int next_fd = dup(0);
+    close(next_fd);
+    struct rlimit limit = {(rlim_t)next_fd, (rlim_t)next_fd};
+    CHECK(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+    ml_stream_free(stream);
+    ml_stream *mine = NULL;
+    ml_status status = ml_chat_stream(client, &request, &mine);
+    CHECK(status < 0 && mine == NULL);
+    CHECK(strstr(ml_last_error_message(), "runtime") != NULL);
+    ml_model_list *models = NULL;
+    CHECK(ml_models_list(client, &models) < 0 && models == NULL);
+    ml_call *call = NULL;
+    CHECK(ml_chat_start(client, &request, on_text, on_done, NULL, &call) < 0 && call == NULL);
+    ml_client_free(client);
+    harness_child_exit();
+  }
+  CHECK(child > 0);
+  CHECK(harness_child_passed(child, verdict));
+  char text[8192];
+  int pieces;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  ml_stream_free(stream);
+  ml_client_free(client);
+  harness_unbound();
+}
+
+/* ---- ml_stream_conversation_id from another thread while one thread pulls (item 10) ---- */
+
+struct id_reader {
+  ml_stream *stream;
+  atomic_int stop;
+  int reads, nulls, wrong;
+};
+
+static void *read_ids(void *arg) {
+  struct id_reader *r = arg;
+  const char *first = NULL;
+  while (!atomic_load(&r->stop)) {
+    const char *id = ml_stream_conversation_id(r->stream);
+    r->reads++;
+    if (!id) {
+      r->nulls++;
+    } else if (!first) {
+      first = id;
+      if (strncmp(id, "conv_", 5) != 0) r->wrong++;
+    } else if (id != first && strcmp(id, first) != 0) {
+      r->wrong++;
+    }
+  }
+  return NULL;
+}
+
+static void test_conversation_id_from_another_thread(void) {
+  harness_bound("test_conversation_id_from_another_thread", 30);
+  const char *scripts[] = {"pieces=500;delay_ms=1", "pieces=500;delay_ms=1;conv_in=payload;format=sse"};
+  for (int i = 0; i < 2; i++) {
+    ml_client *client = client_for(scripts[i]);
+    ml_chat_request request = {"x", NULL, NULL};
+    struct id_reader r = {0};
+    CHECK_STATUS(ml_chat_stream(client, &request, &r.stream), ML_OK);
+    pthread_t reader;
+    pthread_create(&reader, NULL, read_ids, &r);
+    char text[16384];
+    int pieces;
+    CHECK_STATUS(read_all(r.stream, text, sizeof text, &pieces), ML_DONE);
+    atomic_store(&r.stop, 1);
+    pthread_join(reader, NULL);
+    CHECK(pieces == 500);
+    CHECK(r.reads > 0 && r.wrong == 0);
+    const char *id = ml_stream_conversation_id(r.stream);
+    CHECK(id != NULL && strncmp(id, "conv_", 5) == 0);
+    ml_stream_free(r.stream);
+    ml_client_free(client);
+  }
+  harness_unbound();
+}
+
 int main(void) {
-  test_options_models_and_pull_stream();
-  test_client_from_environment();
-  test_callback_streaming();
-  test_callback_cancellation();
-  test_stream_free_mid_stream_aborts();
-  test_every_status();
-  test_last_error_is_per_thread();
-  test_nulls_and_bad_input();
-  test_eight_threads_share_a_client();
+  harness_suite = "c";
+  RUN(test_options_models_and_pull_stream);
+  RUN(test_client_from_environment);
+  RUN(test_callback_streaming);
+  RUN(test_callback_cancellation);
+  RUN(test_stream_free_mid_stream_aborts);
+  RUN(test_every_status);
+  RUN(test_last_error_is_per_thread);
+  RUN(test_nulls_and_bad_input);
+  RUN(test_eight_threads_share_a_client);
+  RUN(test_conversation_id_from_another_thread);
+  RUN(test_runtime_that_cannot_start);
   return harness_summary("c");
 }
