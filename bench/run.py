@@ -31,10 +31,11 @@ class Sizes:
     each: int
     runs: int
     imports: int
+    upload_mib: int
 
 
-FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=5, imports=5)
-SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1)
+FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=5, imports=5, upload_mib=200)
+SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1, upload_mib=8)
 
 
 @dataclass
@@ -65,7 +66,9 @@ def run_quietly(command: List[str]) -> None:
 
 class Emulator:
     def __init__(self, binary: str) -> None:
-        self.process = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, text=True)
+        # Uploads up to 1 GiB are taken (read and dropped), for the upload case.
+        self.process = subprocess.Popen([binary, "--port", "0", "--max-upload-bytes", str(1 << 30)],
+                                        stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.base = self.process.stdout.readline().split()[-1]
         self.root = self.base[: -len("/api")]
@@ -139,6 +142,9 @@ def implementations(sizes: Sizes) -> Dict[str, Dict[str, List[str]]]:
             "node fetch+eventsource-parser": node + ["fetch-eventsource-parser", "concurrent"],
             "rust mixerlead": rust + ["mixerlead", "concurrent"],
         },
+        "upload": {
+            "rust mixerlead (file streamed)": rust + ["mixerlead-upload", "upload"],
+        },
     }
 
 
@@ -154,6 +160,8 @@ def command_for(case: str, prefix: List[str], emu: Emulator, sizes: Sizes) -> Tu
         return prefix + [emu.base, str(sizes.models)], None
     if case == "first":
         return prefix + [emu.url("pieces=50"), str(sizes.first)], None
+    if case == "upload":
+        return prefix + [emu.base, str(sizes.upload_mib)], None
     url = emu.url(f"pieces={sizes.each}")
     return prefix + [url, str(sizes.streams), str(sizes.each)], sizes.streams * sizes.each
 
@@ -262,6 +270,8 @@ def rate(case: str, r: Result, sizes: Sizes) -> str:
         return f"{count / r.seconds:,.0f} pieces/s"
     if case == "models":
         return f"{sizes.models / r.seconds:,.0f} calls/s"
+    if case == "upload":
+        return f"{sizes.upload_mib / r.seconds:,.0f} MiB/s"
     return f"{r.seconds * 1000:.2f} ms"
 
 
@@ -305,6 +315,11 @@ def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -
             ok = r.rss_mb < 150 and r.data.get("pieces") == r.data.get("expected")
             print(f"  (e) {impl:<66} {int(r.data.get('pieces', 0))} pieces, {r.rss_mb:.0f} MB "
                   f"(target: all, < 150 MB) {'PASS' if ok else 'MISS'}")
+    r = m.get(("upload", "rust mixerlead (file streamed)"))
+    if r:
+        grown = r.data.get("rss_growth_mib", 0.0)
+        print(f"  (g) upload of a {int(r.data.get('mebibytes', 0))} MiB file: peak RSS grew {grown:.1f} MiB "
+              f"(target: <= 32 MiB) {'PASS' if grown <= 32 else 'MISS'}")
     ours, theirs = imports.get("python import mixerlead"), imports.get("python import openai")
     line("(f) import mixerlead vs import openai", ours, theirs, 20, True)
     line("(f) require('mixerlead') vs require('openai')", imports.get("node require mixerlead"),

@@ -23,11 +23,46 @@ async fn main() {
     let out = match implementation.as_str() {
         "mixerlead" => with_mixerlead(case, url, n, each).await,
         "mixerlead-batches" => with_batches(case, url).await,
+        "mixerlead-upload" => upload(url, n).await,
         "ceiling-keep" => ceiling_keeping_text(url).await,
         "ceiling" => ceiling(case, url, n).await,
         other => panic!("unknown implementation {other}"),
     };
     println!("{out}");
+}
+
+/// Uploads a file of `mebibytes` MiB as a knowledge source: how much the process's peak RSS grew
+/// (the file is streamed from disk, so it should not).
+async fn upload(url: &str, mebibytes: usize) -> serde_json::Value {
+    use std::io::Write;
+    let path = std::env::temp_dir().join(format!("mixerlead-bench-upload-{}.bin", std::process::id()));
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..mebibytes {
+            file.write_all(&block).expect("write");
+        }
+    }
+    let client = Client::builder().api_key(KEY).base_url(url).project_id("bench-upload").build().expect("client");
+    client.list_models().await.expect("warm up");
+    let before = peak_rss_kib();
+    let start = Instant::now();
+    let added = client.knowledge().add(mixerlead::NewSource::file(&path), Some("bench")).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&path);
+    added.expect("upload");
+    let grown_mib = (peak_rss_kib().saturating_sub(before)) as f64 / 1024.0;
+    json!({"seconds": seconds, "mebibytes": mebibytes, "rss_growth_mib": grown_mib})
+}
+
+/// This process's peak resident set (VmHWM), in KiB; 0 where /proc is not there.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn with_mixerlead(case: &str, url: &str, n: usize, each: usize) -> serde_json::Value {
