@@ -132,6 +132,7 @@ impl OptionValue {
 
 impl ClientBuilder {
     /// Sets every option that `options` gives (a `Some`), leaving the others as they are.
+    #[doc(hidden)]
     pub fn options(mut self, o: ClientOptions) -> Self {
         self.api_key = o.api_key.or(self.api_key);
         self.base_url = o.base_url.or(self.base_url);
@@ -150,6 +151,7 @@ impl ClientBuilder {
     /// Sets the option `name` (snake_case, or the camelCase the Node surface uses) from a
     /// binding's value: the one place options are named, typed and checked. An unknown name is
     /// a configuration error naming it; a value of the wrong type, an invalid-argument error.
+    #[doc(hidden)]
     pub fn set(mut self, name: &str, value: OptionValue) -> Result<Self> {
         match name {
             "api_key" | "apiKey" => self.api_key = Some(value.text("api_key")?),
@@ -279,6 +281,7 @@ impl ClientBuilder {
     }
 
     /// The surface named in the `User-Agent` (`rust`, `python`, `node`, `c`); bindings set it.
+    #[doc(hidden)]
     pub fn surface(mut self, surface: &'static str) -> Self {
         self.surface = Some(surface);
         self

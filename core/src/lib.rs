@@ -32,11 +32,13 @@ mod api;
 mod attempt;
 mod batch;
 pub mod blocking;
+#[doc(hidden)]
 pub mod bridge;
 mod client;
 mod config;
 mod decode;
 mod error;
+#[doc(hidden)]
 pub mod log;
 mod meta;
 mod request_options;
@@ -53,10 +55,14 @@ pub use api::knowledge::{Indexing, Knowledge, NewSource, Source, SourceStatus};
 pub use api::models::{Model, ModelList};
 pub use api::skills::{Skill, SkillOutput, Skills};
 pub use api::upload::UploadSource;
-pub use batch::{Batch, BatchReader, Pieces};
+#[doc(hidden)]
+pub use batch::BatchReader;
+pub use batch::{Batch, Pieces};
 pub use client::Client;
+#[doc(hidden)]
+pub use config::{ClientOptions, OptionValue};
 pub use config::{
-    ClientBuilder, ClientOptions, OptionValue, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL,
     ENV_MAX_RETRIES, ENV_PROJECT_ID,
 };
@@ -66,6 +72,17 @@ pub use request_options::RequestOptions;
 pub use reqwest::header::HeaderMap;
 pub use reqwest::Method;
 pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
+
+/// What only the language bindings need — batched, cancellable pulls; blocking waits that let a
+/// signal through; options by name; log sinks. Not part of the Rust API: no semver promise.
+#[doc(hidden)]
+pub mod binding {
+    pub use crate::batch::BatchReader;
+    pub use crate::bridge::{Cancellation, Pull, SharedStream};
+    pub use crate::config::{ClientOptions, OptionValue};
+    pub use crate::log::{Level, LogSink};
+    pub use crate::runtime::{block_on, block_on_interruptible, handle};
+}
 
 /// The SDK's version, as sent in the `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

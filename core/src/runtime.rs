@@ -184,6 +184,7 @@ impl Wake for ThreadWaker {
 /// Runs `future` to completion on the calling thread, inside the runtime's context (its timers
 /// and sockets are driven by the runtime's threads). Unlike `Runtime::block_on` it may be called
 /// from inside another runtime, at the cost of blocking that thread.
+#[doc(hidden)]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     match block_on_interruptible(future, Duration::from_secs(3600), || Ok::<(), ()>(())) {
         Ok(out) => out,
@@ -194,6 +195,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// Like [`block_on`], but calls `check` at least every `every` while waiting; when `check` fails
 /// the future is dropped (which aborts its request) and the check's error returned. Bindings
 /// use it to notice Ctrl-C while a call blocks.
+#[doc(hidden)]
 pub fn block_on_interruptible<F: Future, E>(
     future: F,
     every: Duration,

@@ -29,6 +29,7 @@ impl ChatRequest {
 
     /// A message with optional model and conversation (`None`: Auto / a new conversation), as
     /// the bindings receive them.
+    #[doc(hidden)]
     pub fn from_parts(message: impl Into<String>, model: Option<String>, conversation_id: Option<String>) -> Self {
         ChatRequest { message: message.into(), model, conversation_id }
     }
