@@ -5,6 +5,18 @@
  * thread's last failure are in ml_last_error_message() / _status_code() / _retry_after().
  * Every object the library hands out has its _free function; NULL handles and out-pointers are
  * ML_ERR_INVALID_ARGUMENT, never a crash. Link with -lmixerlead (pkg-config mixerlead).
+ *
+ * Threads. A client may be used by many threads at once. A stream is read by one thread at a
+ * time (ml_stream_next); ml_stream_conversation_id may be called from any thread meanwhile.
+ * The callbacks of ml_chat_start run on the library's own threads, one callback of a call at a
+ * time; the text and conversation id they receive are valid only until they return. Inside a
+ * callback, the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail with
+ * ML_ERR_INVALID_ARGUMENT instead of risking a deadlock, and ml_call_free does not wait (see it).
+ *
+ * fork(). A client inherited by a child process keeps working there. Streams and calls made
+ * before the fork belong to the parent: in the child, ml_stream_next fails with
+ * ML_ERR_INVALID_ARGUMENT, ml_call_cancel does nothing, and their _free functions release them
+ * without waiting (their memory is not reclaimed).
  */
 
 #ifndef MIXERLEAD_H
@@ -110,14 +122,18 @@ typedef struct {
 } ml_chat_request;
 
 /**
- * Called with each piece (UTF-8, NUL-terminated; `len` bytes without the NUL) on a runtime
- * thread. Return 0 to go on, non-zero to cancel the call.
+ * Called with each piece on one of the library's threads: `text` is UTF-8 and NUL-terminated,
+ * `len` its bytes without the NUL. `text` is valid only until the callback returns: copy what
+ * you keep. Return 0 to go on, non-zero to cancel the call (on_done then reports
+ * ML_ERR_CANCELLED). A call's callbacks never run concurrently with each other.
  */
 typedef int (*ml_on_text)(const char *text, size_t len, void *user_data);
 
 /**
- * Called exactly once when the call ends: ML_OK, or the failure (ml_last_error_message() tells
- * it inside the callback), with the conversation id (NULL if the service named none).
+ * Called exactly once when the call ends, on one of the library's threads: ML_OK, or the
+ * failure (ml_last_error_message() and the other ml_last_error_ functions tell it inside the
+ * callback), with the conversation id (NULL if the service named none). `conversation_id` is
+ * valid only until the callback returns: copy it to keep it.
  */
 typedef void (*ml_on_done)(ml_status status, const char *conversation_id, void *user_data);
 
@@ -169,9 +185,16 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Starts a chat whose pieces are pushed to `on_text` on the runtime's threads; `on_done` runs
- * exactly once at the end. Returns at once; `*out` holds the call (free it with ml_call_free,
- * which waits for on_done). user_data must stay valid until on_done has run.
+ * Starts a chat whose pieces are pushed to `on_text` on the library's threads; `on_done` runs
+ * exactly once at the end. Returns at once, with `*out` holding the call; `*out` is set before
+ * any callback can run, so the callbacks may read it. Free the call with ml_call_free.
+ * user_data must stay valid until on_done has run.
+ *
+ * Callbacks: they run on the library's threads, one callback of a call at a time. Inside them
+ * you may call ml_chat_start, ml_call_cancel, ml_call_free (of this call or another; it does
+ * not wait there), ml_stream_free, ml_stream_conversation_id and the ml_last_error_ functions;
+ * the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail there with
+ * ML_ERR_INVALID_ARGUMENT, as they could wait on the thread they block.
  */
 ml_status ml_chat_start(ml_client *client,
                         const ml_chat_request *request,
@@ -181,14 +204,35 @@ ml_status ml_chat_start(ml_client *client,
                         ml_call **out);
 
 /**
- * Cancels the call: its request is aborted and on_done runs with ML_ERR_CANCELLED (unless it
- * already ended). NULL is ignored.
+ * Cancels the call: its request is aborted, no further on_text runs, and on_done runs with
+ * ML_ERR_CANCELLED, unless on_done had already started. NULL is ignored.
+ *
+ * Called outside the callbacks, it returns only once a callback of this call that is running
+ * right now on a library thread has returned: after it returns, no on_text of the call runs,
+ * and on_done, if it has not run yet, reports ML_ERR_CANCELLED. (So do not call it while
+ * holding a lock your callbacks take.) Called from inside a callback it does not wait: from
+ * this call's own on_text, no further on_text runs after that callback returns; from another
+ * call's callback, a piece being handed out on another thread right now may still be, but no
+ * further one.
+ *
+ * In a child process forked after the call was started it does nothing (the call is the
+ * parent's).
  */
 void ml_call_cancel(ml_call *call);
 
 /**
- * Frees the call (NULL is ignored). If on_done has not run yet, the call is cancelled first
- * and this waits for on_done; after it returns no callback of this call runs again.
+ * Frees the call (NULL is ignored).
+ *
+ * Outside the callbacks: if on_done has not run yet, the call is cancelled first (as by
+ * ml_call_cancel) and this waits for on_done; after it returns no callback of this call runs
+ * again and user_data may be released.
+ *
+ * Inside a callback (of this call or another) it does not wait: it cancels the call and
+ * returns; the call's state is released when its task ends, and on_done still runs once,
+ * later (with ML_ERR_CANCELLED if the call had not finished): keep user_data valid until then.
+ *
+ * In a child process forked after the call was started, it releases the handle without
+ * cancelling or waiting (the call runs in the parent; its memory is not reclaimed).
  */
 void ml_call_free(ml_call *call);
 

@@ -382,6 +382,336 @@ static void test_eight_threads_share_a_client(void) {
   ml_client_free(shared_client);
 }
 
+/* ---- Calling the library from inside callbacks (issue #15, item 4) ---- */
+
+#define INSIDE_MESSAGE "cannot be called from inside a mixerlead callback"
+
+struct inside {
+  ml_client *client;
+  ml_call *self;   /* this call (ml_chat_start's out); on_text frees it */
+  ml_call *other;  /* another running call, freed from this call's on_text */
+  ml_stream *stream; /* a stream of the main thread, pulled and freed in on_text */
+  atomic_int texts;
+  atomic_int texts_after_free;
+  atomic_int freed;
+  ml_status chat_stream_status, models_status, next_status;
+  bool messages_say_why;
+  atomic_int done_calls;
+  ml_status done_status;
+  ml_status done_chat_stream_status;
+};
+
+static int inside_on_text(const char *text, size_t len, void *user_data) {
+  struct inside *c = user_data;
+  (void)text;
+  (void)len;
+  atomic_fetch_add(&c->texts, 1);
+  if (atomic_load(&c->freed)) {
+    atomic_fetch_add(&c->texts_after_free, 1);
+    return 0;
+  }
+  ml_chat_request request = {"from a callback", NULL, NULL};
+  ml_stream *stream = NULL;
+  c->chat_stream_status = ml_chat_stream(c->client, &request, &stream);
+  c->messages_say_why = strstr(ml_last_error_message(), INSIDE_MESSAGE) != NULL;
+  ml_stream_free(stream);
+  ml_model_list *models = NULL;
+  c->models_status = ml_models_list(c->client, &models);
+  c->messages_say_why &= strstr(ml_last_error_message(), INSIDE_MESSAGE) != NULL;
+  ml_model_list_free(models);
+  const char *piece;
+  size_t piece_len;
+  c->next_status = ml_stream_next(c->stream, &piece, &piece_len);
+  c->messages_say_why &= strstr(ml_last_error_message(), INSIDE_MESSAGE) != NULL;
+  ml_stream_free(c->stream); /* does not block: fine here */
+  ml_call_free(c->other); /* another call: cancels it, does not wait for it */
+  ml_call_free(c->self);  /* this very call: cancels it and returns */
+  atomic_store(&c->freed, 1);
+  return 0;
+}
+
+static void inside_on_done(ml_status status, const char *conversation_id, void *user_data) {
+  struct inside *c = user_data;
+  (void)conversation_id;
+  c->done_status = status;
+  ml_chat_request request = {"from on_done", NULL, NULL};
+  ml_stream *stream = NULL;
+  c->done_chat_stream_status = ml_chat_stream(c->client, &request, &stream);
+  ml_stream_free(stream);
+  atomic_fetch_add(&c->done_calls, 1);
+}
+
+static void wait_count(atomic_int *counter, int count, double within) {
+  double deadline = now_seconds() + within * time_scale();
+  while (atomic_load(counter) < count && now_seconds() < deadline) usleep(2000);
+}
+
+static void test_calls_from_inside_callbacks(void) {
+  harness_bound("test_calls_from_inside_callbacks", 30);
+  ml_client *client = client_for("id=cinside;pieces=1000;delay_ms=10");
+  struct inside *c = calloc(1, sizeof *c), *o = calloc(1, sizeof *o);
+  c->client = o->client = client;
+  ml_chat_request request = {"x", NULL, NULL};
+  CHECK_STATUS(ml_chat_stream(client, &request, &c->stream), ML_OK);
+  o->freed = 1; /* the other call only counts its pieces */
+  CHECK_STATUS(ml_chat_start(client, &request, inside_on_text, inside_on_done, o, &c->other), ML_OK);
+  wait_count(&o->texts, 1, 5);
+  CHECK_STATUS(ml_chat_start(client, &request, inside_on_text, inside_on_done, c, &c->self), ML_OK);
+  wait_count(&c->done_calls, 1, 10);
+  wait_count(&o->done_calls, 1, 10);
+  CHECK(atomic_load(&c->freed) == 1);
+  CHECK_STATUS(c->chat_stream_status, ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(c->models_status, ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(c->next_status, ML_ERR_INVALID_ARGUMENT);
+  CHECK(c->messages_say_why);
+  /* The call freed from its own on_text: no piece after, on_done once, cancelled. */
+  CHECK(atomic_load(&c->done_calls) == 1);
+  CHECK_STATUS(c->done_status, ML_ERR_CANCELLED);
+  CHECK(atomic_load(&c->texts) == 1 && atomic_load(&c->texts_after_free) == 0);
+  CHECK_STATUS(c->done_chat_stream_status, ML_ERR_INVALID_ARGUMENT);
+  /* The call freed from another call's on_text: cancelled, on_done once. */
+  CHECK(atomic_load(&o->done_calls) == 1);
+  CHECK_STATUS(o->done_status, ML_ERR_CANCELLED);
+  CHECK(wait_disconnects("cinside", 3, 2.0) == 3); /* both calls' requests and the stream's */
+  ml_client_free(client);
+  usleep(50000); /* both calls' states go when their tasks end */
+  free(c);
+  free(o);
+  harness_unbound();
+}
+
+/* ---- *out is set before any callback can run (item 6) ---- */
+
+struct early {
+  ml_call *call; /* ml_chat_start's out */
+  atomic_int done;
+  atomic_int out_unset;
+};
+
+static int early_on_text(const char *text, size_t len, void *user_data) {
+  (void)text;
+  (void)len;
+  (void)user_data;
+  return 0;
+}
+
+static void early_on_done(ml_status status, const char *conversation_id, void *user_data) {
+  struct early *e = user_data;
+  (void)status;
+  (void)conversation_id;
+  if (__atomic_load_n(&e->call, __ATOMIC_ACQUIRE) == NULL) atomic_fetch_add(&e->out_unset, 1);
+  atomic_store(&e->done, 1);
+}
+
+struct early_run {
+  ml_client *client;
+  const char *message;
+  int calls;
+  int out_unset;
+  int unfinished;
+};
+
+static void *early_calls(void *arg) {
+  struct early_run *run = arg;
+  ml_chat_request request = {run->message, NULL, NULL};
+  for (int i = 0; i < run->calls; i++) {
+    struct early *e = calloc(1, sizeof *e);
+    if (ml_chat_start(run->client, &request, early_on_text, early_on_done, e, &e->call) != ML_OK) {
+      run->unfinished++;
+      free(e);
+      continue;
+    }
+    double deadline = now_seconds() + 5 * time_scale();
+    while (!atomic_load(&e->done) && now_seconds() < deadline) sched_yield();
+    if (!atomic_load(&e->done)) run->unfinished++;
+    run->out_unset += atomic_load(&e->out_unset);
+    ml_call_free(e->call);
+    free(e);
+  }
+  return NULL;
+}
+
+static void test_out_is_set_before_callbacks(void) {
+  harness_bound("test_out_is_set_before_callbacks", 60);
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = "http://127.0.0.1:1/api"; /* refused at once */
+  options.max_retries = 0;
+  ml_client *refused = NULL;
+  CHECK_STATUS(ml_client_new(&options, &refused), ML_OK);
+  ml_client *client = client_for("");
+  int calls = getenv("MIXERLEAD_UNDER_VALGRIND") ? 50 : 1000;
+  /* An empty message fails inside the call at once; a refused connection a little later. */
+  struct early_run runs[4] = {{client, "", calls, 0, 0}, {client, "", calls, 0, 0},
+                              {refused, "x", calls / 4, 0, 0}, {refused, "x", calls / 4, 0, 0}};
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, early_calls, &runs[i]);
+  for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
+  int out_unset = 0, unfinished = 0;
+  for (int i = 0; i < 4; i++) out_unset += runs[i].out_unset, unfinished += runs[i].unfinished;
+  if (out_unset) fprintf(stderr, "on_done ran before *out was set in %d calls\n", out_unset);
+  CHECK(out_unset == 0);
+  CHECK(unfinished == 0);
+  ml_client_free(client);
+  ml_client_free(refused);
+  harness_unbound();
+}
+
+/* ---- No on_text after ml_call_cancel returns; on_done then says cancelled (item 11) ---- */
+
+struct slow_reader {
+  atomic_int texts;
+  atomic_int in_text;
+  atomic_int done_calls;
+  ml_status done_status;
+};
+
+static int slow_on_text(const char *text, size_t len, void *user_data) {
+  struct slow_reader *r = user_data;
+  (void)text;
+  (void)len;
+  atomic_store(&r->in_text, 1);
+  atomic_fetch_add(&r->texts, 1);
+  usleep(300);
+  atomic_store(&r->in_text, 0);
+  return 0;
+}
+
+static void slow_on_done(ml_status status, const char *conversation_id, void *user_data) {
+  struct slow_reader *r = user_data;
+  (void)conversation_id;
+  r->done_status = status;
+  atomic_fetch_add(&r->done_calls, 1);
+}
+
+static void test_no_on_text_after_cancel_returns(void) {
+  harness_bound("test_no_on_text_after_cancel_returns", 60);
+  /* Pieces arrive far faster than on_text takes them: the library holds a backlog. */
+  ml_client *client = client_for("pieces=3000");
+  ml_chat_request request = {"x", NULL, NULL};
+  int rounds = getenv("MIXERLEAD_UNDER_VALGRIND") ? 2 : 10;
+  int late_texts = 0, busy_at_return = 0, not_cancelled = 0, done_twice = 0;
+  for (int round = 0; round < rounds; round++) {
+    struct slow_reader *r = calloc(1, sizeof *r);
+    ml_call *call = NULL;
+    CHECK_STATUS(ml_chat_start(client, &request, slow_on_text, slow_on_done, r, &call), ML_OK);
+    wait_count(&r->texts, 5 + round * 7, 10);
+    ml_call_cancel(call);
+    int texts_at_return = atomic_load(&r->texts);
+    busy_at_return += atomic_load(&r->in_text);
+    wait_count(&r->done_calls, 1, 10);
+    usleep(20000);
+    late_texts += atomic_load(&r->texts) - texts_at_return;
+    not_cancelled += r->done_status != ML_ERR_CANCELLED;
+    done_twice += atomic_load(&r->done_calls) != 1;
+    ml_call_free(call);
+    free(r);
+  }
+  if (late_texts) fprintf(stderr, "%d on_text calls ran after ml_call_cancel returned\n", late_texts);
+  CHECK(late_texts == 0);
+  CHECK(busy_at_return == 0);
+  CHECK(not_cancelled == 0);
+  CHECK(done_twice == 0);
+
+  /* A short reply decoded whole before the cancel: on_done still reports the cancel. */
+  ml_client_free(client);
+  client = client_for("pieces=20");
+  for (int round = 0; round < rounds; round++) {
+    struct slow_reader *r = calloc(1, sizeof *r);
+    ml_call *call = NULL;
+    CHECK_STATUS(ml_chat_start(client, &request, slow_on_text, slow_on_done, r, &call), ML_OK);
+    wait_count(&r->texts, 1, 10);
+    ml_call_cancel(call);
+    int texts_at_return = atomic_load(&r->texts);
+    wait_count(&r->done_calls, 1, 10);
+    CHECK(atomic_load(&r->texts) == texts_at_return);
+    CHECK_STATUS(r->done_status, ML_ERR_CANCELLED);
+    ml_call_free(call);
+    free(r);
+  }
+  ml_client_free(client);
+  harness_unbound();
+}
+
+/* ---- Objects inherited across fork() (item 7) ---- */
+
+static void test_fork_with_open_objects(void) {
+  harness_bound("test_fork_with_open_objects", 30);
+  ml_client *client = client_for("id=cfork");
+  ml_client *slow = client_for("id=cforkslow;pieces=300;delay_ms=5");
+  ml_client *stalled = client_for("id=cforkstall;stall_after=1");
+  ml_chat_request request = {"before fork", NULL, NULL};
+  char text[16384];
+  int pieces;
+  ml_stream *warm = NULL; /* leaves a pooled connection behind */
+  CHECK_STATUS(ml_chat_stream(client, &request, &warm), ML_OK);
+  CHECK_STATUS(read_all(warm, text, sizeof text, &pieces), ML_DONE);
+  ml_stream_free(warm);
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(slow, &request, &stream), ML_OK);
+  const char *piece;
+  size_t len;
+  CHECK_STATUS(ml_stream_next(stream, &piece, &len), ML_OK);
+  struct collected *c = calloc(1, sizeof *c);
+  ml_call *call = NULL;
+  CHECK_STATUS(ml_chat_start(stalled, &request, on_text, on_done, c, &call), ML_OK);
+  double deadline = now_seconds() + 5 * time_scale();
+  while (c->pieces < 1 && now_seconds() < deadline) usleep(2000);
+  int verdict = -1;
+  pid_t child = harness_fork(&verdict);
+  if (child == 0) {
+    harness_bound("test_fork_with_open_objects (the child)", 10);
+    /* The parent's objects fail at once or are let go, never hang. */
+    CHECK_STATUS(ml_stream_next(stream, &piece, &len), ML_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ml_last_error_message(), "parent process") != NULL);
+    const char *id = ml_stream_conversation_id(stream);
+    CHECK(id == NULL || strncmp(id, "conv_", 5) == 0);
+    ml_call_cancel(call);
+    ml_call_free(call);
+    ml_stream_free(stream);
+    /* An inherited client keeps working, pulled and pushed. */
+    ml_chat_request in_child = {"in the child", NULL, NULL};
+    ml_stream *mine = NULL;
+    CHECK_STATUS(ml_chat_stream(client, &in_child, &mine), ML_OK);
+    CHECK_STATUS(read_all(mine, text, sizeof text, &pieces), ML_DONE);
+    CHECK(strstr(text, "in the child") != NULL);
+    ml_stream_free(mine);
+    struct collected *d = calloc(1, sizeof *d);
+    ml_call *pushed = NULL;
+    CHECK_STATUS(ml_chat_start(client, &in_child, on_text, on_done, d, &pushed), ML_OK);
+    wait_done(d);
+    CHECK_STATUS(d->status, ML_OK);
+    CHECK(strstr(d->text, "in the child") != NULL);
+    ml_call_free(pushed);
+    free(d);
+    ml_client_free(client);
+    ml_client_free(slow);
+    ml_client_free(stalled);
+    harness_child_exit();
+  }
+  CHECK(child > 0);
+  CHECK(harness_child_passed(child, verdict));
+  /* The parent's objects are untouched by what the child did. */
+  int rest = 0;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &rest), ML_DONE);
+  CHECK(rest == 299);
+  ml_stream_free(stream);
+  CHECK(c->done_calls == 0);
+  ml_call_free(call);
+  CHECK_STATUS(c->status, ML_ERR_CANCELLED);
+  free(c);
+  ml_chat_request after = {"parent after fork", NULL, NULL};
+  CHECK_STATUS(ml_chat_stream(client, &after, &stream), ML_OK);
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  CHECK(strstr(text, "parent after fork") != NULL);
+  ml_stream_free(stream);
+  ml_client_free(client);
+  ml_client_free(slow);
+  ml_client_free(stalled);
+  harness_unbound();
+}
+
 /* ---- A runtime that cannot start is an error, never an abort (item 9) ---- */
 
 static void test_runtime_that_cannot_start(void) {
@@ -484,7 +814,11 @@ int main(void) {
   RUN(test_last_error_is_per_thread);
   RUN(test_nulls_and_bad_input);
   RUN(test_eight_threads_share_a_client);
+  RUN(test_calls_from_inside_callbacks);
+  RUN(test_out_is_set_before_callbacks);
+  RUN(test_no_on_text_after_cancel_returns);
   RUN(test_conversation_id_from_another_thread);
+  RUN(test_fork_with_open_objects);
   RUN(test_runtime_that_cannot_start);
   return harness_summary("c");
 }
