@@ -81,7 +81,9 @@ struct Model {
 };
 
 /// A streamed reply: `for (std::string_view piece : stream)`. Destroying it mid-reply aborts
-/// the request. A failure mid-stream throws from the iterator's increment.
+/// the request. A failure mid-stream throws from the iterator's increment. One thread at a time
+/// iterates a stream (each piece is valid until the next increment); conversation_id() may be
+/// called from any thread meanwhile.
 class Stream {
  public:
   class iterator {
@@ -139,8 +141,15 @@ class Stream {
   std::unique_ptr<ml_stream, decltype(&ml_stream_free)> handle_;
 };
 
-/// A callback chat started with Client::start. Destroying it cancels the call if it is still
-/// running and waits for its on_done.
+/// A callback chat started with Client::start. Destroying it (or assigning another call over it)
+/// cancels the call if it is still running and waits for its on_done — except inside one of the
+/// library's callbacks, where it cancels and returns at once (on_done then runs later, with
+/// ML_ERR_CANCELLED). The callbacks live until on_done has run, wherever the Call went.
+///
+/// The callbacks run on the library's threads, one at a time per call. The text given to
+/// on_text is valid only during that callback (copy it to keep it). Inside the callbacks the
+/// blocking calls (Client::stream, Client::models, iterating a Stream) throw
+/// mixerlead::Error(ML_ERR_INVALID_ARGUMENT).
 class Call {
  public:
   using OnText = std::function<bool(std::string_view)>;  // return false to cancel
@@ -148,14 +157,25 @@ class Call {
 
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
-  Call(Call&&) noexcept = default;
-  Call& operator=(Call&&) noexcept = default;
+  Call(Call&& other) noexcept : handle_(std::move(other.handle_)) {}
+  /// Frees the running call first (see the class comment), then takes `other`'s.
+  Call& operator=(Call&& other) noexcept {
+    if (this != &other) {
+      handle_.reset();
+      handle_ = std::move(other.handle_);
+    }
+    return *this;
+  }
+  ~Call() = default;
 
-  /// Cancels the call; on_done then runs with ML_ERR_CANCELLED (if it had not ended).
+  /// Cancels the call: no on_text runs after this returns (outside the callbacks), and on_done
+  /// runs with ML_ERR_CANCELLED if it had not started.
   void cancel() { ml_call_cancel(handle_.get()); }
 
  private:
   friend class Client;
+  /// Owned by the C call once it started: done_trampoline deletes it after on_done, the last
+  /// callback, so it outlives the Call object if need be.
   struct Callbacks {
     OnText on_text;
     OnDone on_done;
@@ -169,17 +189,15 @@ class Call {
     }
   }
   static void done_trampoline(ml_status status, const char* conversation_id, void* user_data) {
-    auto* callbacks = static_cast<Callbacks*>(user_data);
+    std::unique_ptr<Callbacks> callbacks(static_cast<Callbacks*>(user_data));
     try {
       callbacks->on_done(status, conversation_id ? std::optional<std::string>(conversation_id) : std::nullopt,
                          status == ML_OK ? std::string() : std::string(ml_last_error_message()));
     } catch (...) {
     }
   }
-  Call() : callbacks_(std::make_unique<Callbacks>()), handle_(nullptr, &ml_call_free) {}
+  Call() : handle_(nullptr, &ml_call_free) {}
 
-  // Declared before handle_ so that the call (which waits for on_done) is freed first.
-  std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<ml_call, decltype(&ml_call_free)> handle_;
 };
 
@@ -219,7 +237,8 @@ class Client {
     return models;
   }
 
-  /// Sends a message; returns once the response headers arrived.
+  /// Sends a message; returns once the response headers arrived. Blocks: not from inside a
+  /// callback of a Call.
   Stream stream(const ChatRequest& request) const {
     ml_chat_request c{request.message.c_str(), detail::c_str_or_null(request.model),
                       detail::c_str_or_null(request.conversation_id)};
@@ -233,15 +252,18 @@ class Client {
   /// Starts a chat whose pieces go to `on_text` (on the library's threads; return false to
   /// cancel) and whose end goes to `on_done` (status, conversation id, error message).
   Call start(const ChatRequest& request, Call::OnText on_text, Call::OnDone on_done) const {
-    Call call;
-    call.callbacks_->on_text = std::move(on_text);
-    call.callbacks_->on_done = std::move(on_done);
+    auto callbacks = std::make_unique<Call::Callbacks>(Call::Callbacks{std::move(on_text), std::move(on_done)});
     ml_chat_request c{request.message.c_str(), detail::c_str_or_null(request.model),
                       detail::c_str_or_null(request.conversation_id)};
+    Call call;
     ml_call* raw = nullptr;
-    detail::check(ml_chat_start(handle_.get(), &c, &Call::text_trampoline, &Call::done_trampoline,
-                                call.callbacks_.get(), &raw));
-    call.handle_.reset(raw);
+    ml_status status = ml_chat_start(handle_.get(), &c, &Call::text_trampoline, &Call::done_trampoline,
+                                     callbacks.get(), &raw);
+    if (status == ML_OK) {
+      callbacks.release();  // the call owns them now: done_trampoline deletes them
+      call.handle_.reset(raw);
+    }
+    detail::check(status);
     return call;
   }
 

@@ -113,9 +113,81 @@ static void test_lambda_callbacks() {
   CHECK(wait_disconnects("cppcancel", 1, 1.0) == 1);
 }
 
+// Issue #15, item 1: assigning a new call over a running one frees the old call before its
+// callbacks (the old call's on_done runs on them). Under ASan the old order was a
+// heap-use-after-free in done_trampoline.
+static void test_move_assignment_frees_the_old_call_first() {
+  harness_bound("test_move_assignment_frees_the_old_call_first", 30);
+  mixerlead::Client slow = client_for("pieces=1000;delay_ms=5");
+  mixerlead::Client fast = client_for("pieces=20");
+  std::atomic<int> first_pieces{0}, first_done{0}, second_done{0};
+  std::atomic<int> first_status{1}, second_status{1};
+  {
+    mixerlead::Call call = slow.start(
+        {"slow", std::nullopt, std::nullopt}, [&](std::string_view) { return ++first_pieces > 0; },
+        [&](ml_status s, std::optional<std::string>, std::string) {
+          first_status = s;
+          ++first_done;
+        });
+    double deadline = now_seconds() + 10 * time_scale();
+    while (first_pieces == 0 && now_seconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    call = fast.start(
+        {"fast", std::nullopt, std::nullopt}, [&](std::string_view) { return true; },
+        [&](ml_status s, std::optional<std::string>, std::string) {
+          second_status = s;
+          ++second_done;
+        });
+    CHECK(first_done == 1);  // the old call was cancelled and ended during the assignment
+    CHECK(first_status == ML_ERR_CANCELLED);
+    mixerlead::Call& same = call;
+    call = std::move(same);  // self-assignment changes nothing
+    deadline = now_seconds() + 10 * time_scale();
+    while (second_done == 0 && now_seconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    mixerlead::Call moved(std::move(call));
+  }
+  CHECK(first_done == 1 && second_done == 1);
+  CHECK(second_status == ML_OK);
+  harness_unbound();
+}
+
+// Destroying a Call from inside its own callback does not wait for itself (it used to hang):
+// the call is cancelled, and its callbacks live until its on_done has run.
+static void test_call_destroyed_inside_its_callback() {
+  harness_bound("test_call_destroyed_inside_its_callback", 30);
+  mixerlead::Client client = client_for("pieces=1000;delay_ms=5");
+  std::mutex mutex;
+  std::optional<mixerlead::Call> call;
+  std::atomic<int> pieces{0}, done{0};
+  std::atomic<int> status{1};
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    call.emplace(client.start(
+        {"x", std::nullopt, std::nullopt},
+        [&](std::string_view) {
+          std::lock_guard<std::mutex> lock(mutex);
+          ++pieces;
+          call.reset();  // from its own on_text
+          return true;
+        },
+        [&](ml_status s, std::optional<std::string>, std::string) {
+          status = s;
+          ++done;
+        }));
+  }
+  double deadline = now_seconds() + 10 * time_scale();
+  while (done == 0 && now_seconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(pieces == 1 && done == 1);
+  CHECK(status == ML_ERR_CANCELLED);
+  harness_unbound();
+}
+
 int main() {
-  test_raii_range_for_and_models();
-  test_errors_are_exceptions();
-  test_lambda_callbacks();
+  harness_suite = "c++";
+  RUN(test_raii_range_for_and_models);
+  RUN(test_errors_are_exceptions);
+  RUN(test_lambda_callbacks);
+  RUN(test_move_assignment_frees_the_old_call_first);
+  RUN(test_call_destroyed_inside_its_callback);
   return harness_summary("c++");
 }
