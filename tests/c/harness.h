@@ -14,12 +14,15 @@
 
 static int harness_passed, harness_failed;
 
+/* Checks run on several threads at once (and inside callbacks): count atomically. */
+#define HARNESS_COUNT(counter) __atomic_fetch_add(&(counter), 1, __ATOMIC_RELAXED)
+
 #define CHECK(cond)                                                                 \
   do {                                                                              \
     if (cond) {                                                                     \
-      harness_passed++;                                                             \
+      HARNESS_COUNT(harness_passed);                                                \
     } else {                                                                        \
-      harness_failed++;                                                             \
+      HARNESS_COUNT(harness_failed);                                                \
       fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
     }                                                                               \
   } while (0)
@@ -28,9 +31,9 @@ static int harness_passed, harness_failed;
   do {                                                                              \
     int got_ = (int)(got), want_ = (int)(want);                                     \
     if (got_ == want_) {                                                            \
-      harness_passed++;                                                             \
+      HARNESS_COUNT(harness_passed);                                                \
     } else {                                                                        \
-      harness_failed++;                                                             \
+      HARNESS_COUNT(harness_failed);                                                \
       fprintf(stderr, "FAILED %s:%d: %s is %d, want %d (%s)\n", __FILE__, __LINE__, \
               #got, got_, want_, ml_last_error_message());                          \
     }                                                                               \
