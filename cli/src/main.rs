@@ -64,6 +64,19 @@ struct EmulatorArgs {
     /// Requests a second allowed per key, then 429 with Retry-After (default: no limit)
     #[arg(long, value_name = "N")]
     rate_limit: Option<u32>,
+    /// How long a knowledge source stays `indexing`, in milliseconds
+    #[arg(long, value_name = "N", default_value_t = default_index_delay_ms())]
+    index_delay_ms: u64,
+    /// The largest upload taken, in bytes; larger ones get 413 (over the storage quota)
+    #[arg(long, value_name = "N", default_value_t = EmulatorConfig::default().max_upload)]
+    max_upload_bytes: usize,
+    /// Agent runs a workspace may make, then 403 (the daily quota)
+    #[arg(long, value_name = "N", default_value_t = EmulatorConfig::default().agent_runs_per_day)]
+    agent_runs_per_day: u32,
+}
+
+fn default_index_delay_ms() -> u64 {
+    EmulatorConfig::default().index_delay.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
 fn format_parser() -> impl TypedValueParser<Value = Format> {
@@ -149,6 +162,9 @@ fn emulator(args: EmulatorArgs) -> Result<(), Failure> {
         format: args.format,
         token_delay: Duration::from_millis(args.token_delay_ms),
         rate_limit: args.rate_limit,
+        index_delay: Duration::from_millis(args.index_delay_ms),
+        max_upload: args.max_upload_bytes,
+        agent_runs_per_day: args.agent_runs_per_day,
         ..EmulatorConfig::default()
     };
     block_on(mixerlead_emulator::run(config, |addr| {
