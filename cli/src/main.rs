@@ -1,7 +1,11 @@
-//! `mixerlead`: list models, stream a chat reply to stdout, or run the local emulator.
+//! `mixerlead`: list models, stream a chat reply to stdout, manage the knowledge base, run skills
+//! and agents, list artifacts, or run the local emulator.
 
 mod chat;
+mod knowledge;
+mod output;
 mod term;
+mod workspace;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,14 +21,15 @@ use crate::term::printable;
 
 const ENVIRONMENT: &str = "\
 Environment:
-  MIXERLEAD_API_KEY      the API key (models and chat need it)
+  MIXERLEAD_API_KEY      the API key (every command but emulator needs it)
   MIXERLEAD_BASE_URL     the service (default https://ai.mixerlead.com/api)
-  MIXERLEAD_PROJECT_ID   sent as X-Project-Id
+  MIXERLEAD_PROJECT_ID   sent as X-Project-Id: the project whose knowledge, agents and
+                         artifacts the commands use
   MIXERLEAD_MAX_RETRIES  retries after a failed attempt (default 2)
   MIXERLEAD_LOG=debug    attempts, retries and waits on stderr";
 
-/// MixerLead's Workspace API from the command line: list models, stream a chat reply, run the
-/// local emulator.
+/// MixerLead's Workspace API from the command line: models, chat, the knowledge base, skills,
+/// agents and artifacts, and the local emulator.
 #[derive(Parser)]
 #[command(name = "mixerlead", version = mixerlead::VERSION, after_help = ENVIRONMENT)]
 struct Cli {
@@ -39,6 +44,15 @@ enum Command {
     /// Send a message and stream the reply to stdout (the conversation id goes to stderr)
     #[command(after_help = chat::AFTER_HELP)]
     Chat(chat::ChatArgs),
+    /// The knowledge base chat is grounded on: add sources, list them, wait until indexed, …
+    #[command(after_help = knowledge::AFTER_HELP)]
+    Knowledge(knowledge::KnowledgeArgs),
+    /// Skills: list them, run one with variables
+    Skills(workspace::SkillsArgs),
+    /// Agents of the project: list, create, run
+    Agents(workspace::AgentsArgs),
+    /// Artifacts saved for reuse: list
+    Artifacts(workspace::ArtifactsArgs),
     /// Run the local emulator of the service (offline development, tests, the demo)
     Emulator(EmulatorArgs),
 }
@@ -115,6 +129,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Models(args) => models(args),
         Command::Chat(args) => chat::run(args),
+        Command::Knowledge(args) => knowledge::run(args),
+        Command::Skills(args) => workspace::skills(args),
+        Command::Agents(args) => workspace::agents(args),
+        Command::Artifacts(args) => workspace::artifacts(args),
         Command::Emulator(args) => emulator(args),
     };
     match result {
