@@ -563,6 +563,7 @@ static void test_out_is_set_before_callbacks(void) {
 struct slow_reader {
   atomic_int texts;
   atomic_int in_text;
+  atomic_int cancelling; /* set just before the main thread calls ml_call_cancel */
   atomic_int done_calls;
   ml_status done_status;
 };
@@ -575,6 +576,19 @@ static int slow_on_text(const char *text, size_t len, void *user_data) {
   atomic_fetch_add(&r->texts, 1);
   usleep(300);
   atomic_store(&r->in_text, 0);
+  return 0;
+}
+
+/* The first piece waits until the main thread is cancelling, then 50 ms more. */
+static int held_on_text(const char *text, size_t len, void *user_data) {
+  struct slow_reader *r = user_data;
+  (void)text;
+  (void)len;
+  if (atomic_fetch_add(&r->texts, 1) == 0) {
+    double deadline = now_seconds() + 10 * time_scale();
+    while (!atomic_load(&r->cancelling) && now_seconds() < deadline) usleep(1000);
+    usleep(50000);
+  }
   return 0;
 }
 
@@ -614,17 +628,21 @@ static void test_no_on_text_after_cancel_returns(void) {
   CHECK(not_cancelled == 0);
   CHECK(done_twice == 0);
 
-  /* A short reply decoded whole before the cancel: on_done still reports the cancel. */
+  /* A short reply decoded whole before the cancel: the first on_text holds the call until the
+   * main thread is about to cancel (and a little longer, so that the cancel is under way);
+   * the pieces left and the end must then not be reported. */
   ml_client_free(client);
   client = client_for("pieces=20");
   for (int round = 0; round < rounds; round++) {
     struct slow_reader *r = calloc(1, sizeof *r);
     ml_call *call = NULL;
-    CHECK_STATUS(ml_chat_start(client, &request, slow_on_text, slow_on_done, r, &call), ML_OK);
+    CHECK_STATUS(ml_chat_start(client, &request, held_on_text, slow_on_done, r, &call), ML_OK);
     wait_count(&r->texts, 1, 10);
+    atomic_store(&r->cancelling, 1);
     ml_call_cancel(call);
     int texts_at_return = atomic_load(&r->texts);
     wait_count(&r->done_calls, 1, 10);
+    CHECK(texts_at_return == 1);
     CHECK(atomic_load(&r->texts) == texts_at_return);
     CHECK_STATUS(r->done_status, ML_ERR_CANCELLED);
     ml_call_free(call);
