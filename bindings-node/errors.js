@@ -93,6 +93,19 @@ function fromNative(error) {
   const reason = error && typeof error.message === 'string' ? error.message : '';
   if (!reason.startsWith(MARK)) return error;
   const e = JSON.parse(reason.slice(MARK.length));
+  const typed = typedError(e);
+  // The lower-level failures it comes from (TLS, I/O, …), as Error.cause does it: not enumerable.
+  let cause;
+  for (const message of (e.causes || []).reverse()) {
+    cause = new Error(message, cause ? { cause } : undefined);
+    cause.stack = `Error: ${message}`; // a native failure: no JS frames of its own
+  }
+  if (cause) Object.defineProperty(typed, 'cause', { value: cause, writable: true, configurable: true });
+  Error.captureStackTrace?.(typed, fromNative); // the stack starts where the caller's call failed
+  return typed;
+}
+
+function typedError(e) {
   switch (e.kind) {
     case 'status': {
       const Class = BY_STATUS[e.status] || (e.status >= 500 ? InternalServerError : APIStatusError);

@@ -29,6 +29,11 @@ export interface ClientOptions {
    * Path of a PEM file of certificates to trust in addition to the system's roots (which also
    * honour `SSL_CERT_FILE` and `SSL_CERT_DIR`), e.g. a company proxy's or a test server's. A
    * file that cannot be read or holds no certificate throws a `ConfigurationError`.
+   *
+   * Default: `NODE_EXTRA_CA_CERTS`, Node's own variable for extra trusted certificates, read
+   * when the client is built (Node reads it once, at startup). Unlike Node, which only warns
+   * when that file cannot be loaded, the client then fails to build with a
+   * `ConfigurationError`: a certificate you meant to trust is never silently left out.
    */
   caFile?: string;
   /**
@@ -39,14 +44,32 @@ export interface ClientOptions {
   proxy?: string;
 }
 
-/** Options of a single call. */
+/**
+ * Options of a single call, the last argument of every method; they override the client's for
+ * that call only. `undefined` and `null` mean "not given"; a name that is not one of these is a
+ * `ConfigurationError`.
+ */
 export interface RequestOptions {
   /** Aborting it aborts the request; the call rejects with an `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * Seconds until response headers, per attempt, for this call (a positive number; else a
+   * `RangeError`).
+   */
+  timeout?: number;
+  /** Retries after the first attempt for this call (`0`: one attempt; else a `RangeError`). */
+  maxRetries?: number;
+  /**
+   * Extra request headers for this call, sent after the client's own. Any header but
+   * `Authorization` (use `apiKey`); a name or value that is not a valid header (a newline in
+   * it, say) rejects with a `ConfigurationError` naming it.
+   */
+  headers?: Record<string, string> | Headers;
 }
 
 /** A chat message and its options. */
 export interface ChatParams {
+  /** The message (not empty, no NUL character). */
   message: string;
   /** The model id (see `models.list()`); omit for Auto. */
   model?: string;
@@ -56,93 +79,160 @@ export interface ChatParams {
 
 /** One model of the service. */
 export interface Model {
+  /** The id to pass as `model` (e.g. `ml-auto`). */
   id: string;
+  /** Display name. */
   name: string;
+  /** What the model is for. */
   task: string;
+  /** Whether the model needs a paid plan (else calls with it are refused with a 403). */
   requiresPaid: boolean;
 }
 
 /** A whole chat reply. */
 export interface ChatReply {
+  /** The reply's text. */
   text: string;
+  /** The conversation id, when the service named one (pass it to continue). */
   conversationId: string | null;
+  /** The response's `X-Request-Id` (else `Request-Id`), or `null`: quote it to support. */
+  requestId: string | null;
+  /** The response headers. */
+  headers: Headers;
 }
 
-/** A streamed reply: `for await (const text of stream)`. Breaking out aborts the request. */
+/**
+ * The models, as `models.list()` resolves them: an array, with the response's metadata as
+ * non-enumerable properties (so `JSON.stringify` and `deepEqual` see only the models).
+ */
+export type ModelList = Model[] & {
+  /** The response's `X-Request-Id` (else `Request-Id`), or `null`. */
+  readonly requestId: string | null;
+  /** The response headers. */
+  readonly headers: Headers;
+};
+
+/**
+ * A streamed reply: `for await (const text of stream)`, pieces in arrival order. Breaking out of
+ * the loop, `cancel()`, or aborting the call's signal aborts the request (after an abort the
+ * next read rejects with an `AbortError`).
+ */
 export declare class ChatStream implements AsyncIterableIterator<string> {
   private constructor();
   /** The conversation id, once the service named it; `null` until then. */
   readonly conversationId: string | null;
-  /** All the text handed out so far. */
+  /** All the text handed out so far (after a break or `cancel()`: exactly what was read). */
   readonly text: string;
+  /** The response's `X-Request-Id` (else `Request-Id`), or `null`: quote it to support. */
+  readonly requestId: string | null;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** The next piece. */
   next(): Promise<IteratorResult<string, undefined>>;
+  /** Aborts the request (what `break` in `for await` calls). */
   return(): Promise<IteratorResult<string, undefined>>;
   [Symbol.asyncIterator](): ChatStream;
   /** Consumes the rest and resolves with the whole reply. */
   read(): Promise<string>;
-  /** Aborts the request; iteration then ends. */
+  /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel(): void;
 }
 
 /** `client.models`. */
 export declare class Models {
   private constructor();
-  /** Lists the models. */
-  list(options?: RequestOptions): Promise<Model[]>;
+  /** Lists the models (`GET /ai/models`), with the response's `requestId` and `headers`. */
+  list(options?: RequestOptions): Promise<ModelList>;
 }
 
 /** `client.chat`. */
 export declare class Chat {
   private constructor();
-  /** Sends a message; resolves once the response headers arrived. */
+  /**
+   * Sends a message; resolves once the response headers arrived (status errors reject here,
+   * after retries) with the reply as it streams.
+   */
   stream(params: ChatParams | string, options?: RequestOptions): Promise<ChatStream>;
   /** Sends a message and resolves with the whole reply. */
   send(params: ChatParams | string, options?: RequestOptions): Promise<ChatReply>;
 }
 
-/** A client of MixerLead's Workspace API. */
+/**
+ * A client of MixerLead's Workspace API. Requests carry
+ * `User-Agent: mixerlead-node/<version> (<os>; <arch>) node/<Node's version>`. The key stays in
+ * native memory: no property of this object holds it, and inspecting it shows at most its last
+ * 4 characters.
+ */
 export declare class Client {
   constructor(options?: ClientOptions);
+  /** `client.models.list()`. */
   readonly models: Models;
+  /** `client.chat.stream()` and `client.chat.send()`. */
   readonly chat: Chat;
+  /**
+   * A client with these options changed, the others as this client has them; it shares this
+   * client's connection pool, unless the change is to how connections are made
+   * (`connectTimeout`, `caFile`, `proxy`). Options are checked as in the constructor.
+   */
+  withOptions(options: ClientOptions): Client;
+  /** `{ client: 'mixerlead' }`: never the key. */
   toJSON(): { client: string };
 }
 
 /**
  * Base class of every error of this package (bad arguments throw TypeError / RangeError). Thrown
  * as itself for an internal error: a bug in mixerlead, caught before it could end the process.
+ * `cause`, when set, is the lower-level failure it comes from (TLS, I/O), as an `Error` chain.
  */
 export declare class MixerLeadError extends Error {}
-/** No API key, a malformed base URL, or insecure http refused. */
+/** No API key, a malformed base URL, insecure http refused, an unknown option, a bad header. */
 export declare class ConfigurationError extends MixerLeadError {}
-/** The service could not be reached, or the connection broke. */
+/**
+ * The service could not be reached, or the connection broke before the response (refused, DNS,
+ * TLS: a certificate that is not trusted says "certificate" in its message).
+ */
 export declare class APIConnectionError extends MixerLeadError {}
 /** The connect, headers or read timeout elapsed. */
 export declare class APITimeoutError extends APIConnectionError {
+  /** For a stream that stalled: the text that arrived before it; else `null`. */
   readonly partialText: string | null;
 }
 /** The connection was lost after the reply started streaming. */
 export declare class StreamInterruptedError extends APIConnectionError {
+  /** The text that arrived before the interruption. */
   readonly partialText: string;
 }
 /** The reply could not be decoded, or the service reported an error in the stream. */
 export declare class APIResponseError extends MixerLeadError {
+  /** For a failure mid-stream: the text that arrived before it; else `null`. */
   readonly partialText: string | null;
 }
-/** A non-2xx status after retries. */
+/** A non-2xx status after retries; `message` is the service's `error` text. */
 export declare class APIStatusError extends MixerLeadError {
+  /** The HTTP status. */
   readonly status: number;
+  /** The error response's body: parsed JSON, else text, else `null`. */
   readonly body: unknown;
+  /** The response's `X-Request-Id`, or `null`. */
   readonly requestId: string | null;
+  /** Seconds the service asked to wait before retrying (`Retry-After`), or `null`. */
   readonly retryAfter: number | null;
 }
+/** HTTP 400. */
 export declare class BadRequestError extends APIStatusError {}
+/** HTTP 401: a missing, malformed or revoked API key. */
 export declare class AuthenticationError extends APIStatusError {}
+/** HTTP 403: not allowed (plan, capability, credits, daily quota); never retried. */
 export declare class PermissionDeniedError extends APIStatusError {}
+/** HTTP 404: an unknown resource (e.g. conversation). */
 export declare class NotFoundError extends APIStatusError {}
+/** HTTP 409. */
 export declare class ConflictError extends APIStatusError {}
+/** HTTP 413. */
 export declare class PayloadTooLargeError extends APIStatusError {}
+/** HTTP 429 after the retries (or a `Retry-After` above `maxRetryWait`); see `retryAfter`. */
 export declare class RateLimitError extends APIStatusError {}
+/** HTTP 500 and above, after the retries. */
 export declare class InternalServerError extends APIStatusError {}
 /** The call was aborted through its AbortSignal. `name` is `'AbortError'`. */
 export declare class AbortError extends MixerLeadError {}

@@ -46,12 +46,37 @@ function checkString(name, value, required) {
   return value;
 }
 
+/** The AbortSignal of a call's options (null when none); the rest goes to the native call. */
 function checkSignal(options) {
+  if (options !== undefined && options !== null && typeof options !== 'object') {
+    throw new TypeError('request options must be an object: { signal, timeout, maxRetries, headers }');
+  }
   const signal = options && options.signal;
   if (signal !== undefined && signal !== null && typeof signal.aborted !== 'boolean') {
     throw new TypeError('options.signal must be an AbortSignal');
   }
   return signal || null;
+}
+
+/**
+ * A call's options as the native call takes them: the object itself (the native side reads
+ * timeout, maxRetries and headers by name), with headers given as a `Headers` or a `Map` made a
+ * plain object.
+ */
+function requestOptions(options) {
+  if (options === undefined || options === null) return undefined;
+  const { headers } = options;
+  if (headers && typeof headers === 'object' && typeof headers.entries === 'function' && !Array.isArray(headers)) {
+    return { ...options, headers: Object.fromEntries(headers.entries()) };
+  }
+  return options;
+}
+
+/** A WHATWG `Headers` from the native `[name0, value0, name1, value1, …]`. */
+function toHeaders(pairs) {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < pairs.length; i += 2) headers.append(pairs[i], pairs[i + 1]);
+  return headers;
 }
 
 /** Runs `start(cancel)` with a native cancellation wired to `signal`. */
@@ -87,6 +112,7 @@ class ChatStream {
   #done = false;
   #aborted = false; // ended by the signal: the next read throws an AbortError once
   #fetching = null; // the batch being waited for, so that concurrent next() calls queue
+  #headers = null;
 
   constructor(nativeStream, signal) {
     this.#native = nativeStream;
@@ -113,6 +139,17 @@ class ChatStream {
   /** All the text handed out so far. */
   get text() {
     return sync(() => this.#native.text(this.#next));
+  }
+
+  /** The response's `X-Request-Id` (else `Request-Id`), or null. */
+  get requestId() {
+    return sync(() => this.#native.requestId ?? null);
+  }
+
+  /** The response headers (made on first use). */
+  get headers() {
+    if (this.#headers === null) this.#headers = toHeaders(sync(() => this.#native.headerPairs()));
+    return this.#headers;
   }
 
   /** The next piece (async iterator protocol). */
@@ -244,10 +281,21 @@ class Models {
     this.#client = client;
   }
 
-  /** Lists the models (`GET /ai/models`). */
-  async list(options = {}) {
+  /**
+   * Lists the models (`GET /ai/models`): an array with the response's `requestId` and `headers`
+   * as non-enumerable properties.
+   */
+  async list(options = undefined) {
     const signal = checkSignal(options);
-    return withSignal(signal, (cancel) => this.#client().listModels(cancel));
+    const o = requestOptions(options);
+    const list = await withSignal(signal, (cancel) => this.#client().listModels(o, cancel));
+    const models = list.models;
+    let headers = null;
+    Object.defineProperties(models, {
+      requestId: { value: list.requestId ?? null },
+      headers: { get: () => (headers ??= toHeaders(list.headers)) },
+    });
+    return models;
   }
 }
 
@@ -262,45 +310,81 @@ class Chat {
    * Sends a message; resolves once the response headers arrived with the reply as an async
    * iterable of strings. Status errors reject here (after retries).
    */
-  async stream(params, options = {}) {
+  async stream(params, options = undefined) {
     if (typeof params === 'string') params = { message: params };
     if (!params || typeof params !== 'object') throw new TypeError('params must be { message, model?, conversationId? }');
     const message = checkString('message', params.message, true);
     const model = checkString('model', params.model, false);
     const conversationId = checkString('conversationId', params.conversationId, false);
     const signal = checkSignal(options);
+    const o = requestOptions(options);
     const nativeStream = await withSignal(signal, (cancel) =>
-      this.#client().chat(message, model, conversationId, cancel),
+      this.#client().chat(message, model, conversationId, o, cancel),
     );
     return new ChatStream(nativeStream, signal);
   }
 
-  /** Sends a message and resolves with the whole reply: `{ text, conversationId }`. */
-  async send(params, options = {}) {
+  /**
+   * Sends a message and resolves with the whole reply:
+   * `{ text, conversationId, requestId, headers }`.
+   */
+  async send(params, options = undefined) {
     const stream = await this.stream(params, options);
     const text = await stream.read();
-    return { text, conversationId: stream.conversationId };
+    return { text, conversationId: stream.conversationId, requestId: stream.requestId, headers: stream.headers };
   }
 }
+
+/** The native client the next `new Client()` adopts instead of building one (`withOptions`). */
+let adopting = null;
+
+/** `node/<version>`: the runtime the User-Agent names after the platform. */
+const RUNTIME = `node/${process.versions.node}`;
 
 /**
  * A client of MixerLead's Workspace API. Options fall back to the environment
  * (MIXERLEAD_API_KEY, MIXERLEAD_BASE_URL, MIXERLEAD_PROJECT_ID, MIXERLEAD_MAX_RETRIES,
- * MIXERLEAD_ALLOW_INSECURE_HTTP), then to defaults. Times are in seconds. The key stays in native
- * memory: no property of this object holds it.
+ * MIXERLEAD_ALLOW_INSECURE_HTTP; caFile to NODE_EXTRA_CA_CERTS), then to defaults. Times are in
+ * seconds. The key stays in native memory: no property of this object holds it.
  */
 class Client {
   #native;
 
   constructor(options = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    // The native client sets each option by name; it knows them all, their types and checks.
-    this.#native = sync(() => new native.NativeClient(options));
+    if (adopting !== null) {
+      this.#native = adopting;
+      adopting = null;
+    } else {
+      if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+      // Node's own variable for extra trusted certificates, read as Node's TLS does.
+      const extraCerts = process.env.NODE_EXTRA_CA_CERTS;
+      if (extraCerts && (options.caFile === undefined || options.caFile === null)) {
+        options = { ...options, caFile: extraCerts };
+      }
+      // The native client sets each option by name; it knows them all, their types and checks.
+      this.#native = sync(() => new native.NativeClient(options, RUNTIME));
+    }
     const nativeClient = () => this.#native;
     /** `client.models.list()`. */
     this.models = new Models(nativeClient);
     /** `client.chat.stream(...)` and `client.chat.send(...)`. */
     this.chat = new Chat(nativeClient);
+  }
+
+  /**
+   * A client with these options changed (the others as this client has them), sharing this
+   * client's connection pool unless the change is to how connections are made
+   * (`connectTimeout`, `caFile`, `proxy`).
+   */
+  withOptions(options) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const derived = sync(() => this.#native.withOptions(options));
+    adopting = derived;
+    try {
+      return new Client();
+    } finally {
+      adopting = null;
+    }
   }
 
   toJSON() {

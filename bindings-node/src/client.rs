@@ -1,22 +1,44 @@
-//! `NativeClient`: the core client, its options and the models it lists. The API key lives only
-//! here, in native memory.
+//! `NativeClient`: the core client, built from a JS options object, and its calls. The API key
+//! lives only here, in native memory.
 
-use mixerlead::{ChatRequest, Client};
+use mixerlead::{ChatRequest, Client, ClientBuilder, ModelList};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{guard, to_napi, InvalidAs};
+use crate::meta::header_pairs;
 use crate::options;
 use crate::stream::NativeStream;
 use crate::wait::{cancellable, promise, NativeCancel};
 
 /// One model.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct NativeModel {
     pub id: String,
     pub name: String,
     pub task: String,
     pub requires_paid: bool,
+}
+
+/// The models and the response's metadata.
+#[napi(object, object_from_js = false)]
+pub struct NativeModelList {
+    pub models: Vec<NativeModel>,
+    pub request_id: Option<String>,
+    /// `[name0, value0, name1, value1, …]`.
+    pub headers: Vec<String>,
+}
+
+impl NativeModelList {
+    fn new(list: ModelList) -> NativeModelList {
+        let request_id = list.request_id().map(str::to_string);
+        let headers = header_pairs(list.headers());
+        let models = list
+            .into_iter()
+            .map(|m| NativeModel { id: m.id, name: m.name, task: m.task, requires_paid: m.requires_paid })
+            .collect();
+        NativeModelList { models, request_id, headers }
+    }
 }
 
 /// The core client. The API key lives only here, in native memory.
@@ -28,14 +50,38 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     /// A client from a JS options object: each property with a value is set by its name
-    /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`).
+    /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`). `runtime` ends the
+    /// User-Agent (`node/20.20.2`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: Object) -> Result<Self> {
+    pub fn new(options: Object, runtime: Option<String>) -> Result<Self> {
         guard(|| {
             let values = options::values(&options, "client option")?;
-            let builder = options::apply(Client::builder().surface("node"), values)
-                .map_err(|(error, invalid_as)| to_napi(error, invalid_as))?;
+            let mut builder = Client::builder().surface("node");
+            if let Some(runtime) = runtime {
+                builder = builder.runtime(runtime);
+            }
+            let builder = options::apply(builder, values).map_err(|(error, invalid_as)| to_napi(error, invalid_as))?;
             builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
+        })
+    }
+
+    /// A client with this one's options changed by those of `options`, sharing its connection
+    /// pool (the core's `Client::with_options`).
+    #[napi(catch_unwind)]
+    pub fn with_options(&self, options: Object) -> Result<NativeClient> {
+        guard(|| {
+            let values = options::values(&options, "client option")?;
+            // An error from setting an option says how JS sees it; later ones are the
+            // resolved options' checks (numbers out of range).
+            let mut invalid_as = InvalidAs::Range;
+            let set = |builder: ClientBuilder| {
+                options::apply(builder, values).map_err(|(error, how)| {
+                    invalid_as = how;
+                    error
+                })
+            };
+            let inner = self.inner.with_options(set);
+            inner.map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, invalid_as))
         })
     }
 
@@ -45,21 +91,27 @@ impl NativeClient {
         guard(|| Ok(format!("{:?}", self.inner)))
     }
 
+    /// A promise of the models list (`NativeModelList`).
     #[napi(catch_unwind)]
-    pub fn list_models<'env>(&self, env: &'env Env, cancel: Option<&NativeCancel>) -> Result<Object<'env>> {
+    pub fn list_models<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<Object>,
+        cancel: Option<&NativeCancel>,
+    ) -> Result<Object<'env>> {
         guard(|| {
             let client = self.inner.clone();
+            let options = options::request_options(options.as_ref())?;
             let cancel = cancel.map(NativeCancel::cancellation);
-            promise(env, InvalidAs::Type, async move {
-                let models = cancellable(cancel, client.list_models()).await?;
-                Ok(models
-                    .into_iter()
-                    .map(|m| NativeModel { id: m.id, name: m.name, task: m.task, requires_paid: m.requires_paid })
-                    .collect::<Vec<_>>())
+            // Only the call's numbers can be invalid here.
+            promise(env, InvalidAs::Range, async move {
+                let list = cancellable(cancel, client.list_models_with(&options)).await?;
+                Ok(NativeModelList::new(list))
             })
         })
     }
 
+    /// A promise of the reply's stream, once its response headers arrived.
     #[napi(catch_unwind)]
     pub fn chat<'env>(
         &self,
@@ -67,14 +119,16 @@ impl NativeClient {
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
+        options: Option<Object>,
         cancel: Option<&NativeCancel>,
     ) -> Result<Object<'env>> {
         guard(|| {
             let client = self.inner.clone();
             let request = ChatRequest::from_parts(message, model, conversation_id);
+            let options = options::request_options(options.as_ref())?;
             let cancel = cancel.map(NativeCancel::cancellation);
-            promise(env, InvalidAs::Type, async move {
-                let stream = cancellable(cancel, client.chat(request)).await?;
+            promise(env, InvalidAs::Call, async move {
+                let stream = cancellable(cancel, client.chat_with(request, &options)).await?;
                 Ok(NativeStream::new(stream))
             })
         })

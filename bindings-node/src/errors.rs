@@ -15,12 +15,25 @@ const ERROR_MARK: &str = "mixerlead-error:";
 pub(crate) enum InvalidAs {
     Type,
     Range,
+    /// A call with options: `RangeError` when the core refused one of the call's numeric
+    /// options (`timeout`, `max_retries`, which its message names first), else `TypeError`
+    /// (the message, the model, the conversation id).
+    Call,
 }
 
-fn kind_name(kind: ErrorKind, invalid_as: InvalidAs) -> &'static str {
-    match (kind, invalid_as) {
+/// The core's names of the numeric per-call options, as its messages start.
+const NUMERIC_CALL_OPTIONS: [&str; 2] = ["timeout ", "max_retries "];
+
+fn kind_name(error: &Error, invalid_as: InvalidAs) -> &'static str {
+    match (error.kind(), invalid_as) {
         (ErrorKind::InvalidArgument, InvalidAs::Type) => "type",
         (ErrorKind::InvalidArgument, InvalidAs::Range) => "range",
+        (ErrorKind::InvalidArgument, InvalidAs::Call) => {
+            match NUMERIC_CALL_OPTIONS.iter().any(|name| error.message().starts_with(name)) {
+                true => "range",
+                false => "type",
+            }
+        }
         (kind, _) => kind.name(),
     }
 }
@@ -38,15 +51,28 @@ fn describe(error: &Error, invalid_as: InvalidAs, message: &str) -> napi::Error 
         None => serde_json::Value::Null,
     };
     let described = serde_json::json!({
-        "kind": kind_name(error.kind(), invalid_as),
+        "kind": kind_name(error, invalid_as),
         "message": message,
         "status": error.status_code(),
         "body": body,
         "requestId": error.request_id(),
         "retryAfter": error.retry_after(),
         "partialText": error.partial_text(),
+        "causes": causes(error),
     });
     napi::Error::new(Status::GenericFailure, format!("{ERROR_MARK}{described}"))
+}
+
+/// The messages of the errors `error` comes from (its `source()` chain), nearest first: they
+/// become the JS error's `cause` chain.
+fn causes(error: &Error) -> Vec<String> {
+    let mut causes = Vec::new();
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        causes.push(cause.to_string());
+        next = cause.source();
+    }
+    causes
 }
 
 /// The error a caught panic becomes: the core's `internal` error, followed by the panic's

@@ -5,8 +5,11 @@
 //! - [`stream`]: `NativeStream`, the batches a streamed reply crosses into JS in;
 //! - [`wait`]: promises settled from tasks on the core's runtime (no second runtime: napi's own
 //!   tokio runtime is not enabled), and `NativeCancel`, wired to an AbortSignal;
+//! - [`meta`]: response metadata (headers) as they cross into JS;
 //! - [`errors`]: core errors as the JSON description `errors.js` turns into the typed classes,
-//!   and panics caught before they reach Node.
+//!   and panics caught before they reach Node;
+//! - [`testing`]: `NativeEmulator`, the emulator of `mixerlead/testing`, run on the core runtime;
+//! - [`test_panic`]: a test-only export that panics on purpose.
 //!
 //! No panic unwinds into Node: every export is `#[napi(catch_unwind)]` (what napi's own argument
 //! and return-value conversions might raise becomes a plain `Error`), its body runs in
@@ -16,9 +19,11 @@
 mod batch_text;
 mod client;
 mod errors;
+mod meta;
 mod options;
 mod stream;
 // napi registers a free function with Node only outside cfg(test): there it looks unused.
 #[cfg_attr(test, allow(dead_code))]
+mod test_panic;
 mod testing;
 mod wait;

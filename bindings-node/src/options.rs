@@ -2,7 +2,7 @@
 //! object goes to `ClientBuilder::set` by name (the core knows every option, its type, its
 //! checks); the binding only turns JS values into [`OptionValue`]s.
 
-use mixerlead::{ClientBuilder, Error, ErrorKind, OptionValue};
+use mixerlead::{ClientBuilder, Error, ErrorKind, OptionValue, RequestOptions};
 use napi::bindgen_prelude::*;
 
 use crate::errors::{to_napi, InvalidAs};
@@ -71,4 +71,63 @@ pub(crate) fn js_type(value_type: ValueType) -> &'static str {
         ValueType::BigInt => "a bigint",
         _ => "an object",
     }
+}
+
+/// The options of one call (`{ signal, timeout, maxRetries, headers }`; `signal` stays in JS)
+/// as the core's [`RequestOptions`]. The core checks the values when the call starts; here
+/// only their JS types are checked. An unknown name is a `ConfigurationError` naming it.
+pub(crate) fn request_options(options: Option<&Object>) -> Result<RequestOptions> {
+    let mut out = RequestOptions::new();
+    let Some(options) = options else { return Ok(out) };
+    for name in Object::keys(options)? {
+        let Some(value) = options.get::<Unknown>(&name)? else { continue };
+        let value_type = value.get_type()?;
+        if matches!(value_type, ValueType::Undefined | ValueType::Null) {
+            continue;
+        }
+        let wrong_type = |expected: &str| {
+            let message = format!("request option {name} must be {expected}, not {}", js_type(value_type));
+            to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type)
+        };
+        out = match (name.as_str(), value_type) {
+            ("signal", _) => continue,
+            // SAFETY (each cast): the value is of the type `get_type` just reported.
+            ("timeout", ValueType::Number) => out.timeout_secs(unsafe { value.cast::<f64>() }?),
+            ("timeout", _) => return Err(wrong_type("a number of seconds")),
+            ("maxRetries" | "max_retries", ValueType::Number) => {
+                let n = unsafe { value.cast::<f64>() }?;
+                if n.fract() != 0.0 || n.abs() >= 9.0e15 {
+                    let message = format!("request option {name} must be a whole number, got {n}");
+                    return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Range));
+                }
+                out.max_retries(n as i64)
+            }
+            ("maxRetries" | "max_retries", _) => return Err(wrong_type("a whole number")),
+            ("headers", ValueType::Object) => headers(out, &unsafe { value.cast::<Object>() }?)?,
+            ("headers", _) => return Err(wrong_type("an object of header names and values")),
+            (other, _) => {
+                let message = format!("unknown request option {other:?} (signal, timeout, maxRetries, headers)");
+                return Err(to_napi(Error::new(ErrorKind::Configuration, message), InvalidAs::Type));
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// `out` with the extra headers of `headers` (`{ name: value }`); the core checks names and
+/// values (no `Authorization`, no newline) when the call starts.
+fn headers(mut out: RequestOptions, headers: &Object) -> Result<RequestOptions> {
+    for name in Object::keys(headers)? {
+        let Some(value) = headers.get::<Unknown>(&name)? else { continue };
+        match value.get_type()? {
+            ValueType::Undefined | ValueType::Null => {}
+            // SAFETY: the value is a string, as `get_type` just reported.
+            ValueType::String => out = out.header(name, unsafe { value.cast::<String>() }?),
+            other => {
+                let message = format!("header {name:?} must have a string value, not {}", js_type(other));
+                return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
+            }
+        }
+    }
+    Ok(out)
 }

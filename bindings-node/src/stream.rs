@@ -7,6 +7,7 @@ use napi_derive::napi;
 
 use crate::batch_text::BatchText;
 use crate::errors::{guard, to_napi, InvalidAs};
+use crate::meta::header_pairs;
 use crate::wait::promise;
 
 /// A batch of pieces as one string and the UTF-16 length of each piece: two values cross into
@@ -115,5 +116,17 @@ impl NativeStream {
     #[napi(getter, catch_unwind)]
     pub fn conversation_id(&self) -> Result<Option<String>> {
         guard(|| Ok(self.shared.info().conversation_id()))
+    }
+
+    /// The response's `X-Request-Id` (else `Request-Id`), if it had one.
+    #[napi(getter, catch_unwind)]
+    pub fn request_id(&self) -> Result<Option<String>> {
+        guard(|| Ok(self.shared.info().request_id().map(str::to_string)))
+    }
+
+    /// The response headers, `[name0, value0, name1, value1, …]`.
+    #[napi(catch_unwind)]
+    pub fn header_pairs(&self) -> Result<Vec<String>> {
+        guard(|| Ok(header_pairs(self.shared.info().headers())))
     }
 }

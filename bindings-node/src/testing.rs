@@ -1,40 +1,173 @@
-//! Test-only: an export that panics on purpose, so the Node suite can prove that a panic
-//! becomes an exception and the process lives on.
+//! `mixerlead/testing`: the emulator (the `mixerlead-emulator` crate) started in-process on the
+//! core runtime, for users' own tests.
 
+use std::sync::Mutex;
+use std::time::Duration;
+
+use mixerlead::{Error, ErrorKind};
+use mixerlead_emulator::{Emulator, EmulatorConfig, Format, Stats};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{guard, InvalidAs};
+use crate::errors::{guard, to_napi, InvalidAs};
 use crate::wait::promise;
 
-/// Panics where `place` says: `"sync"` in the export's body, `"async"` in its work on the
-/// runtime, `"settle"` while a promise's value becomes a JS value, `"return"` while the export's
-/// own return value does (napi's conversion, under its `catch_unwind`). Inert — it throws a
-/// plain `Error` — unless `MIXERLEAD_NODE_TEST_PANICS=1` when it is called. Not part of the JS
-/// API: `index.js` does not hand it out.
-#[napi(js_name = "__testPanic", catch_unwind)]
-pub fn test_panic<'env>(env: &'env Env, place: String) -> Result<Either<Object<'env>, PanicsWhenConverted>> {
-    if std::env::var_os("MIXERLEAD_NODE_TEST_PANICS").is_none_or(|v| v != "1") {
-        return Err(napi::Error::from_reason("__testPanic needs MIXERLEAD_NODE_TEST_PANICS=1"));
-    }
-    guard(|| match place.as_str() {
-        "sync" => panic!("test panic in the export's body"),
-        "async" => {
-            promise(env, InvalidAs::Type, async { panic!("test panic on the runtime") as mixerlead::Result<()> })
-                .map(Either::A)
-        }
-        "settle" => promise(env, InvalidAs::Type, async { Ok(PanicsWhenConverted) }).map(Either::A),
-        "return" => Ok(Either::B(PanicsWhenConverted)),
-        other => Err(napi::Error::from_reason(format!("unknown place {other:?}"))),
-    })
+/// How the emulator behaves when a request does not script otherwise.
+#[napi(object)]
+pub struct NativeEmulatorOptions {
+    /// Port on 127.0.0.1 (default 0: a free port).
+    pub port: Option<u32>,
+    /// Serve https with a certificate made at start (see `caPem`).
+    pub tls: Option<bool>,
+    /// Wire format of replies: `sse` (default), `ndjson`, `jsonl`, `json`, `text`, `none`.
+    pub format: Option<String>,
+    /// Milliseconds between the pieces of a reply (default 0).
+    pub token_delay_ms: Option<f64>,
+    /// Requests a second allowed per key (default: no limit).
+    pub rate_limit: Option<u32>,
 }
 
-/// A value whose conversion to JS panics.
-#[doc(hidden)]
-pub struct PanicsWhenConverted;
+/// What the emulator saw for one scenario id.
+#[napi(object, object_from_js = false)]
+pub struct NativeEmulatorStats {
+    pub requests: f64,
+    pub streams_started: f64,
+    pub streams_completed: f64,
+    pub client_disconnects: f64,
+    pub request_times: Vec<f64>,
+    pub disconnect_times: Vec<f64>,
+    pub last_headers: std::collections::HashMap<String, String>,
+    pub last_path: String,
+    pub last_body: String,
+    pub last_authorized: bool,
+}
 
-impl ToNapiValue for PanicsWhenConverted {
-    unsafe fn to_napi_value(_env: sys::napi_env, _val: Self) -> Result<sys::napi_value> {
-        panic!("test panic while converting a value to JS")
+impl From<Stats> for NativeEmulatorStats {
+    fn from(s: Stats) -> Self {
+        NativeEmulatorStats {
+            requests: s.requests as f64,
+            streams_started: s.streams_started as f64,
+            streams_completed: s.streams_completed as f64,
+            client_disconnects: s.client_disconnects as f64,
+            request_times: s.request_times,
+            disconnect_times: s.disconnect_times,
+            last_headers: s.last_headers,
+            last_path: s.last_path,
+            last_body: s.last_body,
+            last_authorized: s.last_authorized,
+        }
+    }
+}
+
+/// A running emulator; `stop` (or garbage collection) stops it.
+#[napi]
+pub struct NativeEmulator {
+    inner: Mutex<Option<std::sync::Arc<Emulator>>>,
+    base_url: String,
+    ca_pem: Option<String>,
+}
+
+fn invalid(message: String) -> napi::Error {
+    to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Range)
+}
+
+#[napi]
+impl NativeEmulator {
+    /// A promise of an emulator listening on 127.0.0.1, started on the core runtime.
+    #[napi(catch_unwind)]
+    pub fn start(env: &Env, options: Option<NativeEmulatorOptions>) -> Result<Object<'_>> {
+        guard(|| {
+            let o = options.unwrap_or(NativeEmulatorOptions {
+                port: None,
+                tls: None,
+                format: None,
+                token_delay_ms: None,
+                rate_limit: None,
+            });
+            let mut config = EmulatorConfig::default();
+            if let Some(port) = o.port {
+                config.port = u16::try_from(port).map_err(|_| invalid(format!("port must be at most 65535, got {port}")))?;
+            }
+            config.tls = o.tls.unwrap_or(false);
+            if let Some(format) = o.format {
+                config.format = Format::parse(&format).map_err(invalid)?;
+            }
+            if let Some(ms) = o.token_delay_ms {
+                config.token_delay = Duration::try_from_secs_f64(ms / 1000.0)
+                    .map_err(|_| invalid(format!("tokenDelayMs must be zero or more milliseconds, got {ms}")))?;
+            }
+            config.rate_limit = o.rate_limit;
+            promise(env, InvalidAs::Type, async move {
+                let emulator = Emulator::start(config)
+                    .await
+                    .map_err(|e| Error::new(ErrorKind::Configuration, format!("the emulator could not start: {e}")))?;
+                Ok(NativeEmulator {
+                    base_url: emulator.base_url(),
+                    ca_pem: emulator.ca_pem().map(str::to_string),
+                    inner: Mutex::new(Some(std::sync::Arc::new(emulator))),
+                })
+            })
+        })
+    }
+
+    fn emulator(&self) -> Result<std::sync::Arc<Emulator>> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.clone().ok_or_else(|| {
+            to_napi(Error::new(ErrorKind::Configuration, "the emulator was stopped"), InvalidAs::Type)
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/api` (`https` with TLS).
+    #[napi(getter, catch_unwind)]
+    pub fn base_url(&self) -> Result<String> {
+        guard(|| Ok(self.base_url.clone()))
+    }
+
+    /// With TLS, the certificate (PEM) clients must trust; else `null`.
+    #[napi(getter, catch_unwind)]
+    pub fn ca_pem(&self) -> Result<Option<String>> {
+        guard(|| Ok(self.ca_pem.clone()))
+    }
+
+    /// The base URL that scripts every request with `script` (`id=t1;fail=429;times=2`).
+    #[napi(catch_unwind)]
+    pub fn scenario_url(&self, script: String) -> Result<String> {
+        guard(|| Ok(self.emulator()?.scenario_url(&script)))
+    }
+
+    /// What the emulator saw for scenario id `id` (`""`: requests without one).
+    #[napi(catch_unwind)]
+    pub fn stats(&self, id: String) -> Result<NativeEmulatorStats> {
+        guard(|| Ok(self.emulator()?.stats(&id).into()))
+    }
+
+    /// A promise of the stats of `id` once they show `count` client disconnects, or after
+    /// `within_ms` milliseconds.
+    #[napi(catch_unwind)]
+    pub fn wait_for_disconnects<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        count: u32,
+        within_ms: f64,
+    ) -> Result<Object<'env>> {
+        guard(|| {
+            let emulator = self.emulator()?;
+            let within = Duration::try_from_secs_f64(within_ms / 1000.0)
+                .map_err(|_| invalid(format!("within must be zero or more milliseconds, got {within_ms}")))?;
+            promise(env, InvalidAs::Type, async move {
+                Ok(NativeEmulatorStats::from(emulator.wait_for_disconnects(&id, count.into(), within).await))
+            })
+        })
+    }
+
+    /// Stops listening (connections already open finish on their own). Idempotent.
+    #[napi(catch_unwind)]
+    pub fn stop(&self) -> Result<()> {
+        guard(|| {
+            let stopped = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            drop(stopped);
+            Ok(())
+        })
     }
 }

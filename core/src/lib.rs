@@ -73,6 +73,11 @@ pub use reqwest::header::HeaderMap;
 pub use reqwest::Method;
 pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
+/// The decoders and the `Retry-After` parser fed directly, for the fuzz targets and the
+/// differential tests. Not part of the API: no semver promise.
+#[doc(hidden)]
+pub use decode::testing as decode_testing;
+
 /// What only the language bindings need — batched, cancellable pulls; blocking waits that let a
 /// signal through; options by name; log sinks. Not part of the Rust API: no semver promise.
 #[doc(hidden)]

@@ -26,6 +26,6 @@ JSON
 npm install --silent --no-audit --no-fund --no-save "$tarball" typescript@5 @types/node@20
 cp "$root"/tests/node/*.test.mjs "$root"/tests/node/helpers.mjs "$root"/tests/node/worker.cjs "$root"/tests/node/types.ts .
 cp "$root"/examples/node/* .
-node --test --test-concurrency=1 client.test.mjs process.test.mjs
+node --test --test-concurrency=1 ./*.test.mjs
 npx tsc -p tsconfig.json
 echo "tsc: 1 passed, 0 failed"

@@ -5,11 +5,14 @@ import {
   PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError, RateLimitError, InternalServerError,
   AbortError,
 } from 'mixerlead';
-import type { ClientOptions, RequestOptions, ChatParams, Model, ChatReply } from 'mixerlead';
+import type { ClientOptions, RequestOptions, ChatParams, Model, ModelList, ChatReply } from 'mixerlead';
+import { Emulator } from 'mixerlead/testing';
+import type { EmulatorOptions, EmulatorStats } from 'mixerlead/testing';
 
 const options: ClientOptions = {
   apiKey: 'ml_live_x', baseUrl: 'http://127.0.0.1:1/api', projectId: 'p', timeout: 60, connectTimeout: 10,
-  readTimeout: 120, maxRetries: 2, maxRetryWait: 60, allowInsecureHttp: false,
+  readTimeout: 120, maxRetries: 2, maxRetryWait: 60, allowInsecureHttp: false, caFile: '/etc/ssl/extra.pem',
+  proxy: 'http://proxy.internal:3128',
 };
 const errors: Array<typeof MixerLeadError> = [
   ConfigurationError, APIConnectionError, APITimeoutError, StreamInterruptedError, APIResponseError, APIStatusError,
@@ -19,10 +22,16 @@ const errors: Array<typeof MixerLeadError> = [
 
 export async function usage(): Promise<void> {
   const client = new Client(options);
+  const patient: Client = client.withOptions({ timeout: 300, maxRetries: 5 });
+  const list: ModelList = await patient.models.list({ timeout: 5, maxRetries: 0, headers: { 'x-trace': 't' } });
+  const listId: string | null = list.requestId;
+  const listHeaders: Headers = list.headers;
   const models: Model[] = await client.models.list();
   const m: Models = client.models;
   const c: Chat = client.chat;
-  const request: RequestOptions = { signal: new AbortController().signal };
+  const request: RequestOptions = {
+    signal: new AbortController().signal, timeout: 10, maxRetries: 1, headers: new Headers({ 'x-trace': 't' }),
+  };
   const params: ChatParams = { message: 'Hi', model: models[0].id, conversationId: undefined };
   const stream: ChatStream = await c.stream(params, request);
   for await (const text of stream) {
@@ -31,8 +40,13 @@ export async function usage(): Promise<void> {
   }
   const whole: string = await stream.read();
   stream.cancel();
-  const reply: ChatReply = await client.chat.send('Hi');
+  const streamId: string | null = stream.requestId;
+  const contentType: string | null = stream.headers.get('content-type');
+  const reply: ChatReply = await client.chat.send('Hi', { headers: { 'x-trace': 'u' } });
   const id: string | null = reply.conversationId;
+  const replyId: string | null = reply.requestId;
+  const replyHeaders: Headers = reply.headers;
+  console.log(listId, listHeaders, streamId, contentType, replyId, replyHeaders);
   try {
     await m.list();
   } catch (e) {
@@ -45,4 +59,17 @@ export async function usage(): Promise<void> {
     }
   }
   console.log(whole, id, errors.length, JSON.stringify(client.toJSON()));
+}
+
+export async function testing(): Promise<void> {
+  const startOptions: EmulatorOptions = { tls: true, format: 'ndjson', tokenDelayMs: 1, rateLimit: 10, port: 0 };
+  const emulator: Emulator = await Emulator.start(startOptions);
+  const client = new Client({ apiKey: emulator.apiKey, baseUrl: emulator.scenarioUrl('id=t1;fail=429;times=1'), caFile: 'ca.pem' });
+  await client.chat.send('Hi');
+  const stats: EmulatorStats = emulator.stats('t1');
+  const waited: EmulatorStats = await emulator.waitForDisconnects('t1', { count: 1, within: 500 });
+  const pem: string | null = emulator.caPem;
+  const url: string = emulator.baseUrl;
+  console.log(stats.requests, stats.clientDisconnects, stats.lastHeaders['user-agent'], waited.disconnectTimes, pem, url);
+  await emulator.stop();
 }

@@ -5,14 +5,25 @@ use super::{too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::{Error, Result};
 
 /// Collects the body, then reads the reply out of it at the end.
-#[derive(Default)]
 pub(crate) struct JsonDecoder {
     body: Vec<u8>,
+    /// The most bytes the body may have ([`MAX_EVENT_BYTES`] but in tests).
+    limit: usize,
+}
+
+impl Default for JsonDecoder {
+    fn default() -> Self {
+        JsonDecoder::with_limit(MAX_EVENT_BYTES)
+    }
 }
 
 impl JsonDecoder {
+    pub fn with_limit(limit: usize) -> Self {
+        JsonDecoder { body: Vec::new(), limit }
+    }
+
     pub fn feed(&mut self, chunk: &[u8], _out: &mut Output) -> Result<()> {
-        if self.body.len() + chunk.len() > MAX_EVENT_BYTES {
+        if self.body.len() + chunk.len() > self.limit {
             return Err(too_large("JSON body"));
         }
         self.body.extend_from_slice(chunk);

@@ -11,6 +11,7 @@ mod json;
 mod ndjson;
 mod payload;
 mod sse;
+pub mod testing;
 mod text;
 
 use crate::batch::Batch;
@@ -71,14 +72,20 @@ pub(crate) enum Decoder {
 impl Decoder {
     /// Picks the decoder for a response's `Content-Type` (raw text when absent or unknown).
     pub fn for_content_type(content_type: Option<&str>) -> Decoder {
+        Decoder::with_limit(content_type, MAX_EVENT_BYTES)
+    }
+
+    /// [`Decoder::for_content_type`] with another size limit than [`MAX_EVENT_BYTES`] for one
+    /// SSE event, NDJSON line or JSON body: tests and fuzzers reach the limit with small inputs.
+    pub fn with_limit(content_type: Option<&str>, limit: usize) -> Decoder {
         let mime =
             content_type.and_then(|ct| ct.split(';').next()).map(|m| m.trim().to_ascii_lowercase()).unwrap_or_default();
         match mime.as_str() {
-            "text/event-stream" => Decoder::Sse(Default::default()),
+            "text/event-stream" => Decoder::Sse(sse::SseDecoder::with_limit(limit)),
             "application/x-ndjson" | "application/jsonl" | "application/ndjson" | "application/json-lines" => {
-                Decoder::Ndjson(Default::default())
+                Decoder::Ndjson(ndjson::NdjsonDecoder::with_limit(limit))
             }
-            "application/json" => Decoder::Json(Default::default()),
+            "application/json" => Decoder::Json(json::JsonDecoder::with_limit(limit)),
             _ => Decoder::Text(Default::default()),
         }
     }

@@ -22,7 +22,7 @@ pub(crate) fn interpret(data: &str, out: &mut Output) {
         out.text(text);
         return;
     }
-    if data.trim() == "[DONE]" {
+    if trim_json_space(data) == "[DONE]" {
         out.event(Event::Done);
         return;
     }
@@ -31,6 +31,12 @@ pub(crate) fn interpret(data: &str, out: &mut Output) {
         Parsed::String(text) => out.text(&text),
         Parsed::Other | Parsed::Invalid(_) => out.text(data),
     }
+}
+
+/// `text` without JSON's white space (space, tab, CR, LF) around it; other white space (U+00A0,
+/// U+3000…) may be part of a raw text payload.
+pub(crate) fn trim_json_space(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\r', '\n'])
 }
 
 /// The text of the most common payload, `{"text":"…"}` with no escapes, read without a JSON

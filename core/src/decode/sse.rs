@@ -4,8 +4,15 @@ use super::fields::{read_object, Parsed};
 use super::{payload, too_large, Event, Output, MAX_EVENT_BYTES};
 use crate::error::Result;
 
+/// How much longer than the event limit one line may be: `data: ` before a whole event's data.
+const LINE_OVERHEAD: usize = "data: ".len();
+
 /// Incremental SSE parser: bytes in, payload events out.
-#[derive(Default)]
+///
+/// Limits, the same however the body is split into reads: an event whose data (its `data:`
+/// values joined with `\n`, as dispatched) is over the limit fails, and so does any line
+/// longer than the limit plus `data: ` (a comment or other field of that size holds no event
+/// data, but buffering it would cost the same memory).
 pub(crate) struct SseDecoder {
     /// An incomplete line carried over from the previous read.
     line: Vec<u8>,
@@ -18,10 +25,34 @@ pub(crate) struct SseDecoder {
     /// The first line has been seen (a leading byte-order mark is dropped).
     started: bool,
     done: bool,
+    /// The most bytes of data one event may have ([`MAX_EVENT_BYTES`] but in tests).
+    limit: usize,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::with_limit(MAX_EVENT_BYTES)
+    }
 }
 
 impl SseDecoder {
+    pub fn with_limit(limit: usize) -> Self {
+        SseDecoder {
+            line: Vec::new(),
+            data: String::new(),
+            event_type: String::new(),
+            after_cr: false,
+            started: false,
+            done: false,
+            limit,
+        }
+    }
+
     pub fn feed(&mut self, chunk: &[u8], out: &mut Output) -> Result<()> {
+        // An empty read carries nothing, and must not forget that the last one ended in `\r`.
+        if chunk.is_empty() {
+            return Ok(());
+        }
         let mut pos = 0;
         if self.after_cr {
             self.after_cr = false;
@@ -46,10 +77,7 @@ impl SseDecoder {
             let rest = &chunk[pos..];
             let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
                 self.line.extend_from_slice(rest);
-                if self.line.len() + self.data.len() > MAX_EVENT_BYTES {
-                    return Err(too_large("SSE event"));
-                }
-                return Ok(());
+                return self.check_partial_line();
             };
             let mut next = end + 1;
             if rest[end] == b'\r' {
@@ -73,6 +101,23 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// Fails early on a line being buffered that will fail once complete, so a hostile body
+    /// cannot make the buffer grow past the limit. Never fails a line that would pass: the
+    /// complete line is at least this long (less a byte-order mark on the first line), and a
+    /// `data:` value at least the line less `data: `.
+    fn check_partial_line(&self) -> Result<()> {
+        let bom = if self.started { 0 } else { "\u{feff}".len() };
+        if self.line.len() > self.limit + LINE_OVERHEAD + bom {
+            return Err(too_large("SSE event"));
+        }
+        if self.line.starts_with(b"data:")
+            && self.data.len() + self.line.len().saturating_sub(LINE_OVERHEAD) > self.limit
+        {
+            return Err(too_large("SSE event"));
+        }
+        Ok(())
+    }
+
     /// Whether nothing of an event is pending (and the first line, which may carry a byte-order
     /// mark, is past).
     fn is_between_events(&self) -> bool {
@@ -85,7 +130,8 @@ impl SseDecoder {
     fn plain_events(&mut self, lines: &str, out: &mut Output) -> usize {
         let mut rest = lines;
         while let Some(event) = rest.strip_prefix("data: ") {
-            if let Some((text, len)) = payload::simple_text_line(event) {
+            // `len` takes in the blank line: the event's data is 2 bytes shorter.
+            if let Some((text, len)) = payload::simple_text_line(event).filter(|(_, len)| len - 2 <= self.limit) {
                 out.text(text);
                 rest = &event[len..];
                 continue;
@@ -94,7 +140,7 @@ impl SseDecoder {
             let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') else {
                 break;
             };
-            if bytes[end] != b'\n' || bytes.get(end + 1) != Some(&b'\n') || end > MAX_EVENT_BYTES {
+            if bytes[end] != b'\n' || bytes.get(end + 1) != Some(&b'\n') || end > self.limit {
                 break;
             }
             payload::interpret(&event[..end], out);
@@ -131,6 +177,9 @@ impl SseDecoder {
             self.dispatch(out);
             return Ok(());
         }
+        if line.len() > self.limit + LINE_OVERHEAD {
+            return Err(too_large("SSE event"));
+        }
         if line[0] == b':' {
             return Ok(());
         }
@@ -143,10 +192,14 @@ impl SseDecoder {
         };
         match field {
             b"data" => {
-                if self.data.len() + value.len() > MAX_EVENT_BYTES {
+                // Checked before and after decoding: invalid bytes grow as U+FFFD (never shrink).
+                if self.data.len() + value.len() > self.limit {
                     return Err(too_large("SSE event"));
                 }
                 push_lossy(&mut self.data, value);
+                if self.data.len() > self.limit {
+                    return Err(too_large("SSE event"));
+                }
                 self.data.push('\n');
             }
             b"event" => {
@@ -202,6 +255,7 @@ fn error_event_message(data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::testing;
     use crate::decode::tests::{decode_split_everywhere, decode_whole, Seen, Seen::*};
 
     fn t(s: &str) -> Seen {
@@ -273,6 +327,51 @@ mod tests {
             decode_split_everywhere(CT, b"data: a\xffb\n\ndata: c\xffd\n\ndata: e\n\n"),
             vec![t("a\u{fffd}b"), t("c\u{fffd}d"), t("e")]
         );
+    }
+
+    #[test]
+    fn an_empty_read_after_cr_keeps_the_crlf_together() {
+        // Regression: an empty read between `\r` and `\n` made the `\n` a blank line of its own,
+        // dispatching the first half of a two-line event.
+        let body = b"data: a\r\ndata: b\r\n\r\n";
+        for at in 0..=body.len() {
+            let reads: [&[u8]; 3] = [&body[..at], b"", &body[at..]];
+            let got = testing::decode(Some(CT), MAX_EVENT_BYTES, reads);
+            assert_eq!(got.items, vec![testing::Item::Text("a\nb".into())], "empty read at {at}");
+        }
+    }
+
+    /// Decodes `body` with a `limit`, whole and split in two at every offset (with an empty read
+    /// between the halves): every split must give what the whole body gives.
+    fn same_at_every_split(body: &[u8], limit: usize) -> testing::Decoded {
+        let whole = testing::decode(Some(CT), limit, [body]);
+        for at in 0..=body.len() {
+            let split = testing::decode(Some(CT), limit, [&body[..at], b"", &body[at..]]);
+            assert_eq!(split, whole, "split at {at} of {:?}", String::from_utf8_lossy(body));
+        }
+        whole
+    }
+
+    #[test]
+    fn the_limit_holds_however_the_body_is_split() {
+        let failed = |d: &testing::Decoded| d.failure.as_ref().map(|f| f.kind) == Some(crate::ErrorKind::Decode);
+        // Regression: the one-pass path for `{"text":"…"}` took an event of any size in one read.
+        let body = b"data: {\"text\":\"0123456789\"}\n\n";
+        assert!(failed(&same_at_every_split(body, 20)));
+        assert_eq!(same_at_every_split(body, 21).items, vec![testing::Item::Text("0123456789".into())]);
+        // The general one-pass path and the line parser: data of exactly the limit passes.
+        assert!(failed(&same_at_every_split(b"data: 0123456789\n\n", 9)));
+        assert!(!failed(&same_at_every_split(b"data: 0123456789\n\n", 10)));
+        assert!(!failed(&same_at_every_split(b"data:0123456789\ndata: \n\n", 11)));
+        assert!(failed(&same_at_every_split(b"data:0123456789\ndata: \n\n", 10)));
+        // Regression: a line that was not data failed when buffered across reads, not when
+        // whole in one read. Any line longer than the limit and `data: ` fails.
+        assert!(failed(&same_at_every_split(b": a comment of 27 bytes....\ndata: x\n\n", 20)));
+        assert!(!failed(&same_at_every_split(b": a comment of 26 bytes...\ndata: x\n\n", 20)));
+        assert!(!failed(&same_at_every_split("\u{feff}data: 0123456789\n\n".as_bytes(), 10)));
+        // Invalid bytes count as the U+FFFD they become.
+        assert!(failed(&same_at_every_split(b"data: \xff\xff\xff\xff\n\n", 11)));
+        assert!(!failed(&same_at_every_split(b"data: \xff\xff\xff\xff\n\n", 12)));
     }
 
     #[test]

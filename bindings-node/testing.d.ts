@@ -1,0 +1,86 @@
+/**
+ * `mixerlead/testing`: the MixerLead emulator, started in your own process, to test code that
+ * uses `mixerlead` without the network, a real key or credits.
+ *
+ * ```ts
+ * import { Client } from 'mixerlead';
+ * import { Emulator } from 'mixerlead/testing';
+ *
+ * const emulator = await Emulator.start();
+ * const client = new Client({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl });
+ * const reply = await client.chat.send('Hi');
+ * await emulator.stop();
+ * ```
+ */
+
+/** Options of `Emulator.start()`. */
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1 (default: a free port). */
+  port?: number;
+  /**
+   * Serve https with a certificate for `127.0.0.1` and `localhost` made at start; trust it with
+   * the client option `caFile` (write `caPem` to a file).
+   */
+  tls?: boolean;
+  /** Wire format of chat replies: `'sse'` (default), `'ndjson'`, `'jsonl'`, `'json'`, `'text'`, `'none'`. */
+  format?: 'sse' | 'ndjson' | 'jsonl' | 'json' | 'text' | 'none';
+  /** Milliseconds between the pieces of a reply (default 0). */
+  tokenDelayMs?: number;
+  /** Requests a second allowed per API key, then 429 with `Retry-After` (default: no limit). */
+  rateLimit?: number;
+}
+
+/** What the emulator saw for one scenario id. */
+export interface EmulatorStats {
+  /** Requests (attempts, retries included) received. */
+  requests: number;
+  /** Chat replies that began streaming. */
+  streamsStarted: number;
+  /** Chat replies sent to the end. */
+  streamsCompleted: number;
+  /** Replies the client abandoned: it closed the connection mid-reply. */
+  clientDisconnects: number;
+  /** When each request arrived, in seconds since the emulator started. */
+  requestTimes: number[];
+  /** When each client disconnect was seen, in seconds since the emulator started. */
+  disconnectTimes: number[];
+  /** Headers of the last request (without `authorization`), names lower-case. */
+  lastHeaders: Record<string, string>;
+  /** Path of the last request, as sent. */
+  lastPath: string;
+  /** Body of the last request. */
+  lastBody: string;
+  /** Whether the last request carried an `Authorization` header (its value is never kept). */
+  lastAuthorized: boolean;
+}
+
+/**
+ * A local MixerLead emulator on 127.0.0.1, in this process. It speaks the Workspace API (models,
+ * streamed chat with conversations, every wire format) and fails on request: script a base URL
+ * with `scenarioUrl`, e.g. `'id=t1;fail=429;times=2;retry_after=0.1'` (429 twice, then success),
+ * `'disconnect_after=3'`, `'stall_after=2'`, `'header_delay_ms=500'`, `'format=ndjson'`,
+ * `'pieces=1000'`, `'split_utf8'`, `'malformed'`, `'error_after=2'`; `id` names the request for
+ * `stats`. It does not keep the process alive.
+ */
+export declare class Emulator {
+  private constructor();
+  /** Starts an emulator on a free port (or `options.port`). */
+  static start(options?: EmulatorOptions): Promise<Emulator>;
+  /** The base URL of the plain API: `http://127.0.0.1:PORT/api` (`https` with `tls`). */
+  readonly baseUrl: string;
+  /** An API key the emulator accepts (any key starting `ml_test_` does). */
+  readonly apiKey: string;
+  /** With `tls`, the certificate (PEM) a client must trust; else `null`. */
+  readonly caPem: string | null;
+  /** The base URL that scripts every request sent to it (see the class documentation). */
+  scenarioUrl(script: string): string;
+  /** What the emulator saw for scenario id `id` (`''`: requests without an id). */
+  stats(id?: string): EmulatorStats;
+  /**
+   * Resolves with the stats of `id` once they show `count` client disconnects (default 1), or
+   * after `within` milliseconds (default 1000), whichever comes first.
+   */
+  waitForDisconnects(id: string, options?: { count?: number; within?: number }): Promise<EmulatorStats>;
+  /** Stops listening; connections already open end on their own. */
+  stop(): Promise<void>;
+}
