@@ -136,6 +136,14 @@ export declare class ChatStream implements AsyncIterableIterator<string> {
   read(): Promise<string>;
   /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel(): void;
+  /**
+   * The rest of the reply as a web `ReadableStream` of its UTF-8 bytes, read only as fast as
+   * it is consumed, so a service can answer `new Response(stream.toReadableStream())` or pipe
+   * it on (`pipeline(Readable.fromWeb(stream.toReadableStream()), res)`). Cancelling it (a
+   * client that went away, with `pipeline`) aborts the request; a failure of the reply errors
+   * it. It reads this stream: do not also iterate it.
+   */
+  toReadableStream(): ReadableStream<Uint8Array>;
 }
 
 /** `client.models`. */

@@ -152,6 +152,27 @@ class ChatStream {
     return this.#headers;
   }
 
+  /**
+   * The rest of the reply as a web `ReadableStream` of its UTF-8 bytes, one chunk per batch of
+   * pieces, read only as fast as it is consumed: `new Response(stream.toReadableStream())`, or
+   * `stream.pipeline(Readable.fromWeb(...), res)`. Cancelling it aborts the request; a failure
+   * of the reply errors it. It reads this stream: do not iterate both.
+   */
+  toReadableStream() {
+    const encoder = new TextEncoder();
+    return new ReadableStream(
+      {
+        pull: async (controller) => {
+          const first = await this.next();
+          if (first.done) controller.close();
+          else controller.enqueue(encoder.encode(first.value + this.#takeRest()));
+        },
+        cancel: () => this.cancel(),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
   /** The next piece (async iterator protocol). */
   next() {
     // Not an async function: a piece of the current batch costs one settled promise, no more.

@@ -42,11 +42,13 @@ export async function usage(): Promise<void> {
   stream.cancel();
   const streamId: string | null = stream.requestId;
   const contentType: string | null = stream.headers.get('content-type');
+  const body: ReadableStream<Uint8Array> = (await c.stream('Hi')).toReadableStream();
+  const response = new Response(body);
   const reply: ChatReply = await client.chat.send('Hi', { headers: { 'x-trace': 'u' } });
   const id: string | null = reply.conversationId;
   const replyId: string | null = reply.requestId;
   const replyHeaders: Headers = reply.headers;
-  console.log(listId, listHeaders, streamId, contentType, replyId, replyHeaders);
+  console.log(listId, listHeaders, streamId, contentType, response.status, replyId, replyHeaders);
   try {
     await m.list();
   } catch (e) {
