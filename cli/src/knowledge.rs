@@ -119,13 +119,20 @@ struct WaitArgs {
     json: JsonArg,
 }
 
-/// A number of seconds, whole or not, that a `Duration` can hold.
+/// The longest wait taken: about 31 years, far from where adding it to the clock overflows
+/// (which panics rather than fails).
+const MAX_WAIT_SECONDS: f64 = 1e9;
+
+/// A number of seconds, whole or not, from 0 to [`MAX_WAIT_SECONDS`].
 fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !value.is_finite() || value < 0.0 {
         return Err(format!("{text:?} is not a number of seconds, 0 or more"));
     }
-    Duration::try_from_secs_f64(value).map_err(|_| format!("{text:?} seconds is too long"))
+    if value > MAX_WAIT_SECONDS {
+        return Err(format!("{text:?} seconds is too long (at most {MAX_WAIT_SECONDS} seconds)"));
+    }
+    Duration::try_from_secs_f64(value).map_err(|_| format!("{text:?} is not a number of seconds"))
 }
 
 pub fn run(args: KnowledgeArgs) -> Result<(), Failure> {
@@ -232,7 +239,8 @@ mod tests {
         assert_eq!(seconds("300").unwrap(), Duration::from_secs(300));
         assert_eq!(seconds("0.25").unwrap(), Duration::from_millis(250));
         assert_eq!(seconds("0").unwrap(), Duration::ZERO);
-        for bad in ["-1", "NaN", "inf", "1e300", "soon", ""] {
+        assert_eq!(seconds("1e9").unwrap(), Duration::from_secs(1_000_000_000));
+        for bad in ["-1", "NaN", "inf", "1e300", "1e19", "1000000001", "soon", ""] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
     }

@@ -627,6 +627,7 @@ fn workspace_usage_errors_exit_2_before_any_request() {
         (&["knowledge"], "Usage: mixerlead knowledge"),
         (&["knowledge", "wait"], "<ID>..."),
         (&["knowledge", "wait", "kb_1", "--timeout", "soon"], "not a number of seconds"),
+        (&["knowledge", "wait", "kb_1", "--timeout", "1e19"], "too long"),
         (&["knowledge", "crawl", "https://x.example", "--max-pages", "0"], "--max-pages"),
         (&["knowledge", "enable"], "<ID>"),
         (&["skills", "run", "summarize", "--var", "novalue"], "is not KEY=VALUE"),
