@@ -83,6 +83,10 @@ async fn a_source_that_fails_to_index_is_an_indexing_error_with_its_last_error()
     let pending = slow.knowledge().add(NewSource::Text("later".into()), None).await.unwrap();
     let err = slow.knowledge().wait_until_indexed(&[&pending.id], Duration::from_millis(300)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.message().contains("after 0.3 s"), "{err}");
+    // A timeout too large for the clock is no deadline, not a panic.
+    let huge = slow.knowledge().wait_until_indexed(&[&pending.id], Duration::MAX);
+    assert!(tokio::time::timeout(Duration::from_millis(300), huge).await.is_err(), "still waiting");
 }
 
 #[tokio::test]

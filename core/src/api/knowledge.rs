@@ -256,7 +256,8 @@ impl Knowledge<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let deadline = Instant::now() + timeout;
+        // A timeout too large to add to the clock (say 1e19 s) means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
         let mut wait = Duration::from_millis(200);
         loop {
             let sources = self.list().await?;
@@ -280,11 +281,11 @@ impl Knowledge<'_> {
             if pending.is_empty() {
                 return Ok(ready);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
             if left.is_zero() {
                 return Err(Error::new(
                     ErrorKind::Timeout,
-                    format!("still indexing after {timeout:?}: {}", pending.join(", ")),
+                    format!("still indexing after {:.1} s: {}", timeout.as_secs_f64(), pending.join(", ")),
                 ));
             }
             tokio::time::sleep(wait.min(left)).await;
