@@ -85,7 +85,9 @@ async fn a_source_that_fails_to_index_is_an_indexing_error_with_its_last_error()
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.message().contains("after 0.3 s"), "{err}");
     // A timeout too large for the clock is no deadline, not a panic.
-    let huge = slow.knowledge().wait_until_indexed(&[&pending.id], Duration::MAX);
+    let knowledge = slow.knowledge();
+    let ids = [pending.id.as_str()];
+    let huge = knowledge.wait_until_indexed(&ids, Duration::MAX);
     assert!(tokio::time::timeout(Duration::from_millis(300), huge).await.is_err(), "still waiting");
 }
 
