@@ -1,7 +1,7 @@
 //! `mixerlead/testing`: the emulator (the `mixerlead-emulator` crate) started in-process on the
 //! core runtime, for users' own tests.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mixerlead::{Error, ErrorKind};
@@ -14,6 +14,7 @@ use crate::wait::promise;
 
 /// How the emulator behaves when a request does not script otherwise.
 #[napi(object)]
+#[derive(Default)]
 pub struct NativeEmulatorOptions {
     /// Port on 127.0.0.1 (default 0: a free port).
     pub port: Option<u32>,
@@ -62,7 +63,7 @@ impl From<Stats> for NativeEmulatorStats {
 /// A running emulator; `stop` (or garbage collection) stops it.
 #[napi]
 pub struct NativeEmulator {
-    inner: Mutex<Option<std::sync::Arc<Emulator>>>,
+    inner: Mutex<Option<Arc<Emulator>>>,
     base_url: String,
     ca_pem: Option<String>,
 }
@@ -77,16 +78,11 @@ impl NativeEmulator {
     #[napi(catch_unwind)]
     pub fn start(env: &Env, options: Option<NativeEmulatorOptions>) -> Result<Object<'_>> {
         guard(|| {
-            let o = options.unwrap_or(NativeEmulatorOptions {
-                port: None,
-                tls: None,
-                format: None,
-                token_delay_ms: None,
-                rate_limit: None,
-            });
+            let o = options.unwrap_or_default();
             let mut config = EmulatorConfig::default();
             if let Some(port) = o.port {
-                config.port = u16::try_from(port).map_err(|_| invalid(format!("port must be at most 65535, got {port}")))?;
+                config.port =
+                    u16::try_from(port).map_err(|_| invalid(format!("port must be at most 65535, got {port}")))?;
             }
             config.tls = o.tls.unwrap_or(false);
             if let Some(format) = o.format {
@@ -104,17 +100,17 @@ impl NativeEmulator {
                 Ok(NativeEmulator {
                     base_url: emulator.base_url(),
                     ca_pem: emulator.ca_pem().map(str::to_string),
-                    inner: Mutex::new(Some(std::sync::Arc::new(emulator))),
+                    inner: Mutex::new(Some(Arc::new(emulator))),
                 })
             })
         })
     }
 
-    fn emulator(&self) -> Result<std::sync::Arc<Emulator>> {
+    fn emulator(&self) -> Result<Arc<Emulator>> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.clone().ok_or_else(|| {
-            to_napi(Error::new(ErrorKind::Configuration, "the emulator was stopped"), InvalidAs::Type)
-        })
+        inner
+            .clone()
+            .ok_or_else(|| to_napi(Error::new(ErrorKind::Configuration, "the emulator was stopped"), InvalidAs::Type))
     }
 
     /// `http://127.0.0.1:PORT/api` (`https` with TLS).
