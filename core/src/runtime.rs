@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -137,7 +137,8 @@ pub fn process_id() -> u32 {
 static PROCESS_ID: AtomicU32 = AtomicU32::new(0);
 
 /// 0: not installed, 1: being installed, 2: installed (3: cannot be installed).
-static FORK_HANDLER: AtomicU8 = AtomicU8::new(0);
+#[cfg(unix)]
+static FORK_HANDLER: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 #[cfg(unix)]
 fn fork_handler_installed() -> bool {
