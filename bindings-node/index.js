@@ -112,6 +112,7 @@ class ChatStream {
   #done = false;
   #aborted = false; // ended by the signal: the next read throws an AbortError once
   #fetching = null; // the batch being waited for, so that concurrent next() calls queue
+  #retry = () => this.next();
   #headers = null;
 
   constructor(nativeStream, signal) {
@@ -179,7 +180,7 @@ class ChatStream {
     if (this.#lengths !== null && this.#next < this.#lengths.length) {
       return Promise.resolve({ value: this.#take(), done: false });
     }
-    if (this.#fetching !== null) return this.#fetching.then(() => this.next());
+    if (this.#fetching !== null) return this.#fetching.then(this.#retry, this.#retry);
     return this.#nextBatch();
   }
 
@@ -191,10 +192,7 @@ class ChatStream {
       throw new AbortError();
     }
     const fetching = this.#fetchBatch();
-    this.#fetching = fetching.then(
-      () => {},
-      () => {},
-    );
+    this.#fetching = fetching;
     let batch;
     try {
       batch = await fetching;
@@ -291,7 +289,7 @@ class ChatStream {
   }
 
   [util.inspect.custom]() {
-    return `ChatStream { conversationId: ${util.inspect(this.conversationId)} }`;
+    return `ChatStream { conversationId: ${util.inspect(this.conversationId)}, requestId: ${util.inspect(this.requestId)} }`;
   }
 }
 
