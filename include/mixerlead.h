@@ -250,8 +250,9 @@ ml_status ml_client_new(const ml_client_options *options, ml_client **out);
 /**
  * Frees a client (NULL is ignored). Streams and calls already started keep working. May be
  * called from inside a callback. In a child process forked after the client was made, it is
- * let go without closing its connections (they are the parent's too); its memory is not
- * reclaimed.
+ * let go without being dropped (that would touch the parent's runtime, whose threads are not
+ * in the child): its memory is not reclaimed, and connections it opened in the child close
+ * when idle or at exit.
  */
 void ml_client_free(ml_client *client);
 
@@ -345,8 +346,9 @@ const char *ml_stream_conversation_id(const ml_stream *stream);
 /**
  * Frees a stream (NULL is ignored); an unfinished stream's request is aborted. Not while
  * another thread is inside ml_stream_next or ml_stream_conversation_id on it. May be called
- * from inside a callback. In a forked child, a stream of the parent is let go without touching
- * its connection (which is the parent's); its memory is not reclaimed.
+ * from inside a callback. In a forked child, a stream of the parent is let go without being
+ * dropped (that would touch the parent's runtime, whose threads are not in the child); its
+ * memory is not reclaimed.
  */
 void ml_stream_free(ml_stream *stream);
 

@@ -129,8 +129,9 @@ pub unsafe extern "C" fn ml_client_new(options: *const ml_client_options, out: *
 
 /// Frees a client (NULL is ignored). Streams and calls already started keep working. May be
 /// called from inside a callback. In a child process forked after the client was made, it is
-/// let go without closing its connections (they are the parent's too); its memory is not
-/// reclaimed.
+/// let go without being dropped (that would touch the parent's runtime, whose threads are not
+/// in the child): its memory is not reclaimed, and connections it opened in the child close
+/// when idle or at exit.
 #[no_mangle]
 pub unsafe extern "C" fn ml_client_free(client: *mut ml_client) {
     guard_or((), || {
@@ -140,8 +141,9 @@ pub unsafe extern "C" fn ml_client_free(client: *mut ml_client) {
         // SAFETY: a pointer from ml_client_new, freed once.
         let client = unsafe { Box::from_raw(client) };
         if !ours(client.pid) {
-            // Dropping the parent's connection pool would deregister its sockets from the epoll
-            // instance the child shares with the parent, breaking the parent's connections.
+            // Dropping it would wake connection tasks of the parent's runtime (its pool's channels
+            // close), which takes scheduler locks a parent's thread may have held at the fork:
+            // that thread does not exist here to release them.
             keep_forever(client.inner);
         }
     })

@@ -159,8 +159,9 @@ pub unsafe extern "C" fn ml_stream_conversation_id(stream: *const ml_stream) -> 
 
 /// Frees a stream (NULL is ignored); an unfinished stream's request is aborted. Not while
 /// another thread is inside ml_stream_next or ml_stream_conversation_id on it. May be called
-/// from inside a callback. In a forked child, a stream of the parent is let go without touching
-/// its connection (which is the parent's); its memory is not reclaimed.
+/// from inside a callback. In a forked child, a stream of the parent is let go without being
+/// dropped (that would touch the parent's runtime, whose threads are not in the child); its
+/// memory is not reclaimed.
 #[no_mangle]
 pub unsafe extern "C" fn ml_stream_free(stream: *mut ml_stream) {
     guard_or((), || {
@@ -170,8 +171,9 @@ pub unsafe extern "C" fn ml_stream_free(stream: *mut ml_stream) {
         // SAFETY: a pointer from ml_chat_stream, freed once.
         let stream = unsafe { Box::from_raw(stream) };
         if !ours(stream.pid) {
-            // Dropping it would abort a task of the parent's runtime and deregister the parent's
-            // socket from the epoll instance the child shares with it.
+            // Dropping it would abort and wake a read-ahead task of the parent's runtime, which
+            // takes scheduler locks a parent's thread may have held at the fork: that thread
+            // does not exist here to release them.
             let ml_stream { stream, .. } = *stream;
             keep_forever(stream);
             return;
