@@ -62,6 +62,21 @@ test('the process exits by itself with a stream left half-read', async () => {
   assert.doesNotMatch(out.stderr, /Unhandled|rejection/i);
 });
 
+test('the process exits by itself with a mixerlead/testing emulator left running', async () => {
+  const out = await runChild(`
+    import { Client } from 'mixerlead';
+    import { Emulator } from 'mixerlead/testing';
+    const emulator = await Emulator.start({ tokenDelayMs: 20 });
+    const c = new Client({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl });
+    const stream = await c.chat.stream('x');
+    await stream.next();
+    console.log('left running');
+  `);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'left running\n');
+  assert.ok(out.afterLastLine < 2000, `${out.afterLastLine} ms`);
+});
+
 test('pieces stay intact through garbage collection (batch text lives outside the JS heap)', async () => {
   // Latin-1 text (one byte per character), raw text, one JSON piece, and text beyond Latin-1.
   const scripts = ['pieces=30000', 'format=json;pieces=30000', 'format=text;pieces=30000', 'split_utf8'];
