@@ -110,6 +110,7 @@ class ChatStream {
   #next = 0; // pieces of the current batch served
   #offset = 0; // where the next piece starts in #batch
   #done = false;
+  #closed = false; // ended by cancel(), a break or the signal, not by the reply's end
   #aborted = false; // ended by the signal: the next read throws an AbortError once
   #fetching = null; // the batch being waited for, so that concurrent next() calls queue
   #retry = () => this.next();
@@ -156,8 +157,9 @@ class ChatStream {
   /**
    * The rest of the reply as a web `ReadableStream` of its UTF-8 bytes, one chunk per batch of
    * pieces, read only as fast as it is consumed: `new Response(stream.toReadableStream())`, or
-   * `stream.pipeline(Readable.fromWeb(...), res)`. Cancelling it aborts the request; a failure
-   * of the reply errors it. It reads this stream: do not iterate both.
+   * `pipeline(Readable.fromWeb(stream.toReadableStream()), res)` (node:stream/promises).
+   * Cancelling it aborts the request; a failure of the reply errors it. It reads this stream: do
+   * not iterate both.
    */
   toReadableStream() {
     const encoder = new TextEncoder();
@@ -262,12 +264,15 @@ class ChatStream {
   /** Consumes the rest of the stream and returns the whole reply. */
   async read() {
     while (!(await this.next()).done) this.#takeRest();
-    return sync(() => this.#native.wholeText());
+    // The whole reply (or an error past what the core keeps, never a cut reply); after a
+    // cancel, what was served.
+    return this.#closed ? this.text : sync(() => this.#native.wholeText());
   }
 
   /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel() {
     if (this.#done) return;
+    this.#closed = true;
     try {
       this.#native.close(this.#next);
     } catch (error) {

@@ -288,6 +288,8 @@ test('cancel() aborts, and a pending next() ends', async () => {
   setTimeout(() => stream.cancel(), 100);
   assert.deepEqual(await pending, { value: undefined, done: true });
   assert.equal(await emu.waitDisconnects(id), 1);
+  assert.equal(await stream.read(), stream.text, 'read() after cancel: what was served');
+  assert.ok(stream.text.length > 0);
 });
 
 test('AbortSignal before and during the stream', async () => {
