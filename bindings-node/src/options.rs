@@ -8,8 +8,8 @@ use napi::bindgen_prelude::*;
 use crate::errors::{to_napi, InvalidAs};
 
 /// The properties of `options` that have a value (`undefined` and `null` mean "not given"),
-/// as option values. A value that is not a string, a number or a boolean is a `TypeError`
-/// naming its option.
+/// as client option values. A value that is not a string, a number or a boolean is a
+/// `TypeError` naming its option (a `ConfigurationError` when the name is not an option).
 pub(crate) fn values(options: &Object, what: &str) -> Result<Vec<(String, OptionValue)>> {
     let mut values = Vec::new();
     for name in Object::keys(options)? {
@@ -21,6 +21,12 @@ pub(crate) fn values(options: &Object, what: &str) -> Result<Vec<(String, Option
             ValueType::Number => OptionValue::Number(unsafe { value.cast::<f64>() }?),
             ValueType::Boolean => OptionValue::Flag(unsafe { value.cast::<bool>() }?),
             other => {
+                // An unknown name is the first thing to say (a ConfigurationError from the core).
+                if let Err(unknown) = ClientBuilder::default().set(&name, OptionValue::Text(String::new())) {
+                    if unknown.kind() == ErrorKind::Configuration {
+                        return Err(to_napi(unknown, InvalidAs::Type));
+                    }
+                }
                 let message = format!("{what} {name} must be a string, a number or a boolean, not {}", js_type(other));
                 return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
             }
