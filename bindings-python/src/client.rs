@@ -1,9 +1,11 @@
 //! `NativeClient`: the core client with Python argument conversion.
 
-use mixerlead::{ChatRequest, Client, ClientOptions};
+use mixerlead::{ChatRequest, Client};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::errors::to_py_err;
+use crate::options;
 use crate::stream::ChatStream;
 use crate::wait::{into_asyncio, wait};
 
@@ -21,38 +23,12 @@ fn rows(models: mixerlead::ModelList) -> Vec<ModelRow> {
 
 #[pymethods]
 impl NativeClient {
+    /// `options`: the client options by their snake_case names (`None` values: not given).
     #[new]
-    #[pyo3(signature = (api_key=None, base_url=None, project_id=None, timeout=None, connect_timeout=None,
-                        read_timeout=None, max_retries=None, max_retry_wait=None, allow_insecure_http=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        api_key: Option<String>,
-        base_url: Option<String>,
-        project_id: Option<String>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        read_timeout: Option<f64>,
-        max_retries: Option<i64>,
-        max_retry_wait: Option<f64>,
-        allow_insecure_http: Option<bool>,
-    ) -> PyResult<Self> {
-        // `..default()`: an option the core adds reaches Python only once declared here.
-        #[allow(clippy::needless_update)]
-        let options = ClientOptions {
-            api_key,
-            base_url,
-            project_id,
-            timeout,
-            connect_timeout,
-            read_timeout,
-            max_retries,
-            max_retry_wait,
-            allow_insecure_http,
-            ..ClientOptions::default()
-        };
-        let b = Client::builder().surface("python").options(options);
-        b.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let values = options::values(options)?;
+        let builder = options::apply(Client::builder().surface("python"), values).map_err(|bad| bad.into_py_err(py))?;
+        builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
     }
 
     /// The client without its key (at most the key's last 4 characters).

@@ -3,6 +3,7 @@
 
 mod client;
 mod errors;
+mod options;
 mod stream;
 mod wait;
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -147,9 +147,10 @@ def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_invalid_arguments_are_value_errors(emu: Emulator, sid: str) -> None:
-    for options in [{"timeout": -1.0}, {"connect_timeout": 0.0}, {"read_timeout": -5.0}, {"max_retries": -1},
-                    {"max_retry_wait": -1.0}]:  # fmt: skip
-        with pytest.raises(ValueError):
+    invalid: List[Dict[str, Any]] = [{"timeout": -1.0}, {"connect_timeout": 0.0}, {"read_timeout": -5.0},
+                                     {"max_retries": -1}, {"max_retry_wait": -1.0}]  # fmt: skip
+    for options in invalid:
+        with pytest.raises(ValueError, match=next(iter(options))):
             client(emu.url(), **options)
     c = client(emu.url(f"id={sid}"))
     for message in ["", "a\0b"]:

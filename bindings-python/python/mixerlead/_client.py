@@ -11,8 +11,9 @@ from ._native import ChatStream
 from ._types import ChatReply, Model
 
 if TYPE_CHECKING:
+    import os
     from types import TracebackType
-    from typing import List, Optional, Type
+    from typing import List, Optional, Type, Union
 
 
 class _Base:
@@ -32,11 +33,25 @@ class _Base:
         max_retries: Optional[int] = None,
         max_retry_wait: float = 60.0,
         allow_insecure_http: Optional[bool] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        proxy: Optional[str] = None,
     ) -> None:
+        # One value to the core, which knows every option by name (None: environment, default).
         self._native_client = _native.NativeClient(
-            api_key, base_url, project_id, timeout, connect_timeout, read_timeout,
-            max_retries, max_retry_wait, allow_insecure_http,
-        )  # fmt: skip
+            {
+                "api_key": api_key,
+                "base_url": base_url,
+                "project_id": project_id,
+                "timeout": timeout,
+                "connect_timeout": connect_timeout,
+                "read_timeout": read_timeout,
+                "max_retries": max_retries,
+                "max_retry_wait": max_retry_wait,
+                "allow_insecure_http": allow_insecure_http,
+                "ca_file": ca_file,
+                "proxy": proxy,
+            }
+        )
         self._add_resources()
 
     def _add_resources(self) -> None:
@@ -99,6 +114,12 @@ class Client(_Base):
     ``MIXERLEAD_BASE_URL``, ``MIXERLEAD_PROJECT_ID``, ``MIXERLEAD_MAX_RETRIES``,
     ``MIXERLEAD_ALLOW_INSECURE_HTTP``), then to its default. Times are in seconds.
     ``max_retries`` defaults to 2: set 0 if your application retries on its own.
+
+    ``ca_file`` is a PEM file of certificates trusted besides the system's roots (a company
+    proxy's, a test server's); ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are honoured too.
+    ``proxy`` is the URL every request goes through (``http://``, ``https://`` or
+    ``socks5://``), instead of ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` from the
+    environment (``NO_PROXY`` still applies).
     """
 
     __slots__ = ("models", "chat")

@@ -1,22 +1,14 @@
 """Type stubs of the native module (Rust, pyo3)."""
 
-from typing import Any, Awaitable, Iterator, List, Optional, Tuple
+import os
+from typing import Any, Awaitable, Iterator, List, Mapping, Optional, Tuple, Union
 
 __version__: str
 
+_OptionValue = Union[None, bool, int, float, str, "os.PathLike[str]"]
+
 class NativeClient:
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
-        project_id: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        read_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        allow_insecure_http: Optional[bool] = None,
-    ) -> None: ...
+    def __init__(self, options: Mapping[str, _OptionValue]) -> None: ...
     @property
     def base_url(self) -> str: ...
     def list_models(self) -> List[Tuple[str, str, str, bool]]: ...
