@@ -1,46 +1,101 @@
-//! `ChatStream`: the sync iterator (pieces served from a local batch, one crossing into the
-//! runtime per batch) and the primitives `AsyncChatStream` is built on in Python.
+//! `ChatStream`: the sync iterator, and the primitives `AsyncChatStream` is built on in Python.
+//!
+//! Pieces come from the core's bridge a batch at a time ([`SharedStream::pull`], or
+//! [`SharedStream::try_pull`] when the batch is already decoded) and are served to Python one by
+//! one from [`Local`]. The core counts the text: the binding only says how many pieces of the
+//! last batch it served (`text(served)`, `close(served)`).
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use mixerlead::bridge::SharedStream;
-use mixerlead::{Batch, BatchReader};
+use mixerlead::bridge::{Pull, SharedStream};
+use mixerlead::{Batch, BatchReader, Error};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::errors::to_py_err;
 use crate::wait::{into_asyncio, wait};
 
-/// The batch fetched from the core, being handed to Python piece by piece.
+/// The core's last batch, being served to Python piece by piece; shared by a stream and the
+/// tasks that pull for `AsyncChatStream`.
 #[derive(Default)]
 struct Local {
     batch: BatchReader,
-    /// Bytes of a batch left unserved when the stream was closed.
-    withheld: usize,
+    /// Pieces in `batch`.
+    len: usize,
+    /// A pull is under way: `batch` was served to its end, and the core may have moved on to
+    /// the next batch before the puller took it (so a `close()` meanwhile is left to the puller).
+    pulling: bool,
+    /// Iteration is over: the reply ended or failed, or the stream was closed.
     done: bool,
+    closed: bool,
+    /// A failure a pull found after `_ready_text` handed out pieces, raised by the next call.
+    failure: Option<Error>,
 }
 
 impl Local {
-    /// Bytes the core handed over that Python has not been given.
-    fn unserved(&self) -> usize {
-        self.withheld + self.batch.rest().len()
+    /// Pieces of the core's last batch served to Python.
+    fn served(&self) -> usize {
+        self.len - self.batch.remaining()
+    }
+
+    fn serve(&mut self, batch: Batch) {
+        self.len = batch.len();
+        self.batch = BatchReader::new(batch);
+    }
+
+    /// Takes what a pull gave: `Ok(true)` with pieces to serve, `Ok(false)` at the end.
+    fn settle(&mut self, shared: &SharedStream, pull: Pull) -> Result<bool, Error> {
+        self.pulling = false;
+        if self.closed {
+            if let Pull::Ready(_) = pull {
+                shared.close(0); // closed while this batch was on its way: none of it was served
+            }
+            return Ok(false);
+        }
+        match pull {
+            Pull::Ready(batch) => {
+                self.serve(batch);
+                Ok(true)
+            }
+            Pull::Pending => Ok(true),
+            Pull::End => {
+                self.done = true;
+                Ok(false)
+            }
+            Pull::Failed(error) => {
+                self.close(shared);
+                Err(error)
+            }
+        }
+    }
+
+    /// Ends iteration and aborts the request, the text counting only the pieces served.
+    fn close(&mut self, shared: &SharedStream) {
+        self.done = true;
+        if std::mem::replace(&mut self.closed, true) {
+            return;
+        }
+        if self.pulling {
+            // The puller settles it: its batch, if the core already handed one out, was not served.
+            shared.cancel();
+        } else {
+            shared.close(self.served());
+            self.serve(Batch::default());
+        }
     }
 }
 
-/// A batch for `AsyncChatStream`: an iterator that makes each piece's `str` only when it is
-/// reached, so a batch waiting to be served holds its text once (not one object per piece).
-#[pyclass(frozen, module = "mixerlead")]
+type Shared = Arc<Mutex<Local>>;
+
+fn lock(local: &Shared) -> MutexGuard<'_, Local> {
+    local.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The pieces of the batch being served, for `AsyncChatStream` (an iterator that makes each
+/// piece's `str` only when it is reached, and stops at the end of the batch).
+#[pyclass(frozen, module = "mixerlead._native")]
 pub struct BatchPieces {
-    batch: Mutex<BatchReader>,
-}
-
-impl BatchPieces {
-    fn new(batch: Batch) -> Self {
-        BatchPieces { batch: Mutex::new(BatchReader::new(batch)) }
-    }
-
-    fn batch(&self) -> MutexGuard<'_, BatchReader> {
-        self.batch.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    local: Shared,
 }
 
 #[pymethods]
@@ -50,22 +105,12 @@ impl BatchPieces {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
-        self.batch().next_piece().map(|piece| PyString::new(py, piece))
+        lock(&self.local).batch.next_piece().map(|piece| PyString::new(py, piece))
     }
 
     /// Pieces not handed out yet.
     fn __len__(&self) -> usize {
-        self.batch().remaining()
-    }
-
-    /// Characters (code points) of the pieces not handed out yet.
-    fn unserved_chars(&self) -> usize {
-        self.batch().rest().chars().count()
-    }
-
-    /// Counts every piece as handed out.
-    fn skip(&self) {
-        self.batch().skip_rest();
+        lock(&self.local).batch.remaining()
     }
 }
 
@@ -73,40 +118,54 @@ impl BatchPieces {
 #[pyclass(frozen, module = "mixerlead")]
 pub struct ChatStream {
     shared: SharedStream,
-    local: Mutex<Local>,
+    local: Shared,
 }
 
 impl ChatStream {
     pub fn new(stream: mixerlead::ChatStream) -> Self {
-        ChatStream { shared: SharedStream::new(stream), local: Mutex::default() }
+        ChatStream { shared: SharedStream::new(stream), local: Shared::default() }
     }
 
     fn local(&self) -> MutexGuard<'_, Local> {
-        self.local.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.local)
     }
 
-    /// Stores a fetched batch; `false` when the stream has ended.
-    fn store(&self, batch: Option<Batch>) -> bool {
-        let mut local = self.local();
-        match batch {
-            Some(batch) => {
-                local.batch = BatchReader::new(batch);
-                true
-            }
-            None => {
-                local.done = true;
-                false
-            }
+    /// With the batch served to its end: fetches the next one, waiting for it (without the
+    /// GIL) when it is not decoded yet. `false` at the end.
+    fn fetch<'a>(
+        &'a self,
+        py: Python<'_>,
+        mut local: MutexGuard<'a, Local>,
+    ) -> PyResult<(bool, MutexGuard<'a, Local>)> {
+        if let Some(error) = local.failure.take() {
+            return Err(to_py_err(py, error));
         }
-    }
-
-    /// Counts every local piece as handed out.
-    fn drain_local(&self) {
-        self.local().batch.skip_rest();
-    }
-
-    fn pop_local<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
-        self.local().batch.next_piece().map(|piece| PyString::new(py, piece))
+        if local.done {
+            return Ok((false, local));
+        }
+        let pulled = match self.shared.try_pull() {
+            Pull::Pending => {
+                local.pulling = true;
+                drop(local);
+                let shared = self.shared.clone();
+                let pulled = wait(py, async move { Ok(shared.pull().await) });
+                local = self.local();
+                match pulled {
+                    Ok(pull) => pull,
+                    Err(interrupted) => {
+                        // The pull was dropped before the core handed out a batch.
+                        local.pulling = false;
+                        local.close(&self.shared);
+                        return Err(interrupted);
+                    }
+                }
+            }
+            pull => pull,
+        };
+        match local.settle(&self.shared, pulled) {
+            Ok(more) => Ok((more, local)),
+            Err(error) => Err(to_py_err(py, error)),
+        }
     }
 }
 
@@ -117,55 +176,88 @@ impl ChatStream {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+        let mut local = self.local();
         loop {
-            if let Some(piece) = self.pop_local(py) {
-                return Ok(Some(piece));
+            if let Some(piece) = local.batch.next_piece() {
+                return Ok(Some(PyString::new(py, piece)));
             }
-            if self.local().done {
+            let (more, relocked) = self.fetch(py, local)?;
+            if !more {
                 return Ok(None);
             }
-            let batch = wait(py, self.shared.next_batch()).inspect_err(|_| self.close())?;
-            if !self.store(batch) {
-                return Ok(None);
-            }
+            local = relocked;
         }
     }
 
-    /// An asyncio future of the next batch (`None` at the end), for `AsyncChatStream`, which
-    /// keeps the batch itself (this object's own buffer is the sync iterator's).
+    /// Consumes the rest and returns the whole reply. A reply longer than the text the core
+    /// keeps (64 MiB) raises `APIResponseError` rather than return it cut: iterate over it.
+    fn read(&self, py: Python<'_>) -> PyResult<String> {
+        let mut local = self.local();
+        loop {
+            local.batch.skip_rest();
+            let (more, relocked) = self.fetch(py, local)?;
+            if !more {
+                break;
+            }
+            local = relocked;
+        }
+        self._whole_text(py)
+    }
+
+    /// The whole reply once read to its end (`APIResponseError` past the 64 MiB the core
+    /// keeps); after `close()` or a failure, the text served.
+    fn _whole_text(&self, py: Python<'_>) -> PyResult<String> {
+        let local = self.local();
+        if local.closed {
+            return Ok(self.shared.text(local.served()));
+        }
+        self.shared.info().whole_text().map_err(|e| to_py_err(py, e))
+    }
+
+    /// For `AsyncChatStream`: the pieces of the batch being served, fetching the next batch
+    /// when it is already decoded (no trip through the runtime); empty when `_afetch` must
+    /// wait for it; `None` at the end.
+    fn _try_take(&self, py: Python<'_>) -> PyResult<Option<BatchPieces>> {
+        let mut local = self.local();
+        let pieces = Some(BatchPieces { local: self.local.clone() });
+        if local.batch.remaining() > 0 {
+            return Ok(pieces);
+        }
+        if let Some(error) = local.failure.take() {
+            return Err(to_py_err(py, error));
+        }
+        if local.done {
+            return Ok(None);
+        }
+        let pull = self.shared.try_pull();
+        match local.settle(&self.shared, pull) {
+            Ok(true) => Ok(pieces),
+            Ok(false) => Ok(None),
+            Err(error) => Err(to_py_err(py, error)),
+        }
+    }
+
+    /// For `AsyncChatStream`, once `_try_take` came back empty: an asyncio future of the next
+    /// batch's pieces (`None` at the end). Cancelling it aborts the pull.
     fn _afetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
-        into_asyncio(py, async move { Ok(shared.next_batch().await?.map(BatchPieces::new)) })
+        let local = self.local.clone();
+        lock(&local).pulling = true;
+        into_asyncio(py, async move {
+            let pull = shared.pull().await;
+            let more = lock(&local).settle(&shared, pull)?;
+            Ok(more.then_some(BatchPieces { local }))
+        })
     }
 
-    /// The next batch if it is already decoded, without a trip through the runtime: its
-    /// pieces, `None` at the end, or no pieces when `_afetch` must wait for them.
-    fn _try_take(&self, py: Python<'_>) -> PyResult<Option<BatchPieces>> {
-        match self.shared.try_next_batch() {
-            None => Ok(Some(BatchPieces::new(Batch::default()))),
-            Some(Ok(batch)) => Ok(batch.map(BatchPieces::new)),
-            Some(Err(error)) => Err(crate::errors::to_py_err(py, error)),
-        }
-    }
-
-    /// Consumes the rest and returns the whole reply.
-    fn read(&self, py: Python<'_>) -> PyResult<String> {
-        loop {
-            self.drain_local();
-            if self.local().done {
-                return Ok(self.text());
-            }
-            let batch = wait(py, self.shared.next_batch()).inspect_err(|_| self.close())?;
-            self.store(batch);
-        }
+    /// Counts the rest of the batch being served as served, without making its `str`s.
+    fn _skip(&self) {
+        self.local().batch.skip_rest();
     }
 
     /// Aborts the request (the connection is closed); iteration then ends.
     fn close(&self) {
-        self.shared.cancel();
-        let mut local = self.local();
-        local.withheld += local.batch.rest().len();
-        (local.batch, local.done) = (BatchReader::default(), true);
+        self.local().close(&self.shared);
     }
 
     /// The conversation id, once the service named it; `None` until then.
@@ -177,10 +269,8 @@ impl ChatStream {
     /// All the text handed out so far.
     #[getter]
     fn text(&self) -> String {
-        let unserved = self.local().unserved();
-        let mut text = self.shared.info().text();
-        text.truncate(text.len() - unserved);
-        text
+        let local = self.local();
+        self.shared.text(local.served())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

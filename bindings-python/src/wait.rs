@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use mixerlead::runtime;
+use mixerlead::{runtime, Error};
 use pyo3::exceptions::{PyAttributeError, PyNotImplementedError};
 use pyo3::prelude::*;
 use pyo3::types::PyCFunction;
@@ -32,6 +32,7 @@ where
     F: Future<Output = mixerlead::Result<T>> + Send,
     T: Send,
 {
+    let future = guarded(future);
     let outcome =
         py.detach(|| runtime::block_on_interruptible(future, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
     match outcome {
@@ -39,6 +40,18 @@ where
         Ok(Err(error)) => Err(to_py_err(py, error)),
         Err(interrupted) => Err(interrupted),
     }
+}
+
+/// `future`, with a panic in it turned into the core's internal error (a `MixerLeadError`),
+/// so that it neither unwinds through the runtime nor leaves an asyncio future unsettled.
+fn guarded<F, T>(future: F) -> impl Future<Output = mixerlead::Result<T>>
+where
+    F: Future<Output = mixerlead::Result<T>>,
+{
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(future)
+        .catch_unwind()
+        .map(|outcome| outcome.unwrap_or_else(|_| Err(Error::internal())))
 }
 
 /// Builds a result's Python value on the event loop's thread (runtime threads never take the GIL).
@@ -415,6 +428,7 @@ where
     let waker = waker_for(py, &event_loop)?;
     let py_future = event_loop.call_method0("create_future")?;
     let future_ref = py_future.clone().unbind();
+    let future = guarded(future);
     let task = runtime::handle().spawn(async move {
         let outcome: Outcome = match future.await {
             Ok(value) => Box::new(move |py| {

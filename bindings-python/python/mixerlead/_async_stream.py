@@ -19,15 +19,13 @@ class AsyncChatStream:
     or cancelling the task that iterates it aborts the request.
     """
 
-    __slots__ = ("_native", "_pieces_left", "_withheld", "_done")
+    __slots__ = ("_native", "_batch")
 
     def __init__(self, native: ChatStream) -> None:
         self._native = native
-        # The pieces of the batch being served not yet handed out (the native stream reads the
-        # next batch meanwhile).
-        self._pieces_left: Optional[BatchPieces] = None
-        self._withheld = 0  # characters of a batch left unserved by close()
-        self._done = False
+        # The pieces of the batch being served (the core reads the next batch meanwhile); the
+        # native stream counts what was served of it.
+        self._batch: Optional[BatchPieces] = None
 
     def __aiter__(self) -> AsyncIterator[str]:
         # An async generator looping over the batch's native iterator resumes one frame per
@@ -36,8 +34,8 @@ class AsyncChatStream:
 
     async def _pieces(self) -> AsyncIterator[str]:
         while True:
-            if self._pieces_left is not None:
-                for piece in self._pieces_left:
+            if self._batch is not None:
+                for piece in self._batch:
                     yield piece
             try:
                 piece = await self.__anext__()
@@ -47,38 +45,30 @@ class AsyncChatStream:
 
     async def __anext__(self) -> str:
         # Pieces are served from the current batch: one crossing into the runtime per batch.
-        if self._pieces_left is not None:
-            piece = next(self._pieces_left, None)
+        if self._batch is not None:
+            piece = next(self._batch, None)
             if piece is not None:
                 return piece
+        native = self._native
         try:
-            while not self._done:
-                fetched = self._native._try_take()
-                if fetched is not None and not len(fetched):  # nothing decoded yet: wait for it
-                    fetched = await self._native._afetch()
+            while True:
+                batch = native._try_take()
+                if batch is not None and not len(batch):  # nothing decoded yet: wait for it
+                    batch = await native._afetch()
                 else:
                     await _LET_OTHERS_RUN  # one turn of the loop per batch, as a wait would give
-                if fetched is None:
-                    self._done = True
+                if batch is None:
                     break
-                if len(fetched):
-                    self._pieces_left = fetched
-                    return next(fetched)
+                piece = next(batch, None)
+                if piece is not None:
+                    self._batch = batch
+                    return piece
         except BaseException:
             # A cancelled task (asyncio.CancelledError) or a failure: the request is over either
             # way, so abort it now rather than when the stream is garbage-collected.
-            self._close()
+            native.close()
             raise
         raise StopAsyncIteration
-
-    def _unserved(self) -> int:
-        """Characters of the current batch not handed out yet."""
-        return 0 if self._pieces_left is None else self._pieces_left.unserved_chars()
-
-    def _skip_batch(self) -> None:
-        """Counts the rest of the current batch as handed out (its iterator then ends)."""
-        if self._pieces_left is not None:
-            self._pieces_left.skip()
 
     @property
     def conversation_id(self) -> Optional[str]:
@@ -88,31 +78,26 @@ class AsyncChatStream:
     @property
     def text(self) -> str:
         """All the text handed out so far."""
-        # The native text ends with the whole current batch; part of it may not be served yet.
-        text = self._native.text
-        return text[: len(text) - self._withheld - self._unserved()]
+        return self._native.text
 
     async def read(self) -> str:
-        """Consumes the rest of the stream and returns the whole reply."""
+        """Consumes the rest of the stream and returns the whole reply. A reply longer than the
+        64 MiB kept for this raises ``APIResponseError`` rather than come back cut: iterate
+        over such a reply instead."""
+        native = self._native
         try:
             while True:
+                native._skip()
                 await self.__anext__()
-                self._skip_batch()
         except StopAsyncIteration:
-            return self.text
+            return native._whole_text()
 
     async def aclose(self) -> None:
         """Aborts the request (the connection is closed); iteration then ends."""
-        self._close()
+        self._native.close()
 
     def close(self) -> None:
         """Same as ``aclose()``, callable without awaiting."""
-        self._close()
-
-    def _close(self) -> None:
-        self._done = True
-        self._withheld += self._unserved()
-        self._skip_batch()  # iteration ends now, not after the rest of the batch
         self._native.close()
 
     async def __aenter__(self) -> "AsyncChatStream":
@@ -124,7 +109,7 @@ class AsyncChatStream:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        self._close()
+        self._native.close()
 
     def __repr__(self) -> str:
         return f"<mixerlead.AsyncChatStream conversation_id={self.conversation_id!r}>"
