@@ -1,7 +1,8 @@
 //! `NativeClient`: the core client with Python argument conversion.
 
-use mixerlead::{ChatRequest, Client};
+use mixerlead::{ChatReply, ChatRequest, Client, HeaderMap, ModelList, RequestOptions};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 use crate::errors::to_py_err;
@@ -11,14 +12,64 @@ use crate::wait::{into_asyncio, wait};
 
 /// One model as a tuple: (id, name, task, requires_paid).
 type ModelRow = (String, String, String, bool);
+/// Response headers as (name, value) pairs, names in lower case, in the order received.
+type HeaderPairs = Vec<(String, String)>;
+/// The models list: (rows, request_id, headers).
+type ModelsOut = (Vec<ModelRow>, Option<String>, HeaderPairs);
+/// A whole reply: (text, conversation_id, request_id, headers).
+type ReplyOut = (String, Option<String>, Option<String>, HeaderPairs);
 
 #[pyclass(frozen, module = "mixerlead._native")]
 pub struct NativeClient {
     inner: Client,
 }
 
-fn rows(models: mixerlead::ModelList) -> Vec<ModelRow> {
-    models.into_iter().map(|m| (m.id, m.name, m.task, m.requires_paid)).collect()
+fn header_pairs(headers: &HeaderMap) -> HeaderPairs {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// `headers` as a `mixerlead.Headers` (a case-insensitive mapping).
+pub fn headers<'py>(py: Python<'py>, headers: &HeaderMap) -> PyResult<Bound<'py, PyAny>> {
+    static HEADERS: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+    HEADERS.import(py, "mixerlead._types", "Headers")?.call1((header_pairs(headers),))
+}
+
+fn models_out(models: ModelList) -> ModelsOut {
+    let request_id = models.request_id().map(str::to_string);
+    let headers = header_pairs(models.headers());
+    let rows = models.into_iter().map(|m| (m.id, m.name, m.task, m.requires_paid)).collect();
+    (rows, request_id, headers)
+}
+
+fn reply_out(reply: ChatReply) -> ReplyOut {
+    let headers = header_pairs(&reply.headers);
+    (reply.text, reply.conversation_id, reply.request_id, headers)
+}
+
+/// The runtime named at the end of the `User-Agent`: `CPython/3.11.7`, as
+/// `platform.python_implementation()` and the version's three numbers give it.
+fn runtime_name(py: Python<'_>) -> PyResult<&'static str> {
+    static NAME: PyOnceLock<String> = PyOnceLock::new();
+    NAME.get_or_try_init(py, || {
+        let sys = py.import("sys")?;
+        let name: String = sys.getattr("implementation")?.getattr("name")?.extract()?;
+        let version = sys.getattr("version_info")?;
+        let [major, minor, micro] = [0, 1, 2].map(|i| version.get_item(i).and_then(|n| n.extract::<u32>()));
+        let (major, minor, micro) = (major?, minor?, micro?);
+        let name = match name.as_str() {
+            "cpython" => "CPython",
+            "pypy" => "PyPy",
+            "graalpy" => "GraalVM",
+            "ironpython" => "IronPython",
+            "jython" => "Jython",
+            other => other,
+        };
+        Ok::<_, PyErr>(format!("{name}/{major}.{minor}.{micro}"))
+    })
+    .map(String::as_str)
 }
 
 #[pymethods]
@@ -27,8 +78,27 @@ impl NativeClient {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
         let values = options::values(options)?;
-        let builder = options::apply(Client::builder().surface("python"), values).map_err(|bad| bad.into_py_err(py))?;
+        let builder = Client::builder().surface("python").runtime(runtime_name(py)?);
+        let builder = options::apply(builder, values).map_err(|bad| bad.into_py_err(py))?;
         builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
+    }
+
+    /// A client with `options` changed, sharing this one's connection pool.
+    fn with_options(&self, py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<NativeClient> {
+        let values = options::values(options)?;
+        let mut refused = None;
+        let derived = self.inner.with_options(|builder| {
+            options::apply(builder, values).map_err(|bad| {
+                let error = bad.error.clone();
+                refused = Some(bad);
+                error
+            })
+        });
+        match (derived, refused) {
+            (Ok(inner), _) => Ok(NativeClient { inner }),
+            (Err(_), Some(bad)) => Err(bad.into_py_err(py)),
+            (Err(error), None) => Err(to_py_err(py, error)),
+        }
     }
 
     /// The client without its key (at most the key's last 4 characters).
@@ -41,66 +111,110 @@ impl NativeClient {
         self.inner.base_url().to_string()
     }
 
-    fn list_models(&self, py: Python<'_>) -> PyResult<Vec<ModelRow>> {
+    #[pyo3(signature = (timeout=None, max_retries=None, extra_headers=None))]
+    fn list_models(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ModelsOut> {
+        let call = options::request_options(timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        wait(py, async move { client.list_models().await.map(rows) })
+        wait(py, async move { client.list_models_with(&call).await.map(models_out) })
     }
 
-    fn alist_models<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (timeout=None, max_retries=None, extra_headers=None))]
+    fn alist_models<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let call = options::request_options(timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        into_asyncio(py, async move { client.list_models().await.map(rows) })
+        into_asyncio(py, async move { client.list_models_with(&call).await.map(models_out) })
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
+    #[allow(clippy::too_many_arguments)]
     fn chat(
         &self,
         py: Python<'_>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ChatStream> {
+        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        let request = ChatRequest::from_parts(message, model, conversation_id);
-        wait(py, async move { client.chat(request).await }).map(ChatStream::new)
+        wait(py, async move { client.chat_with(request, &call).await }).map(ChatStream::new)
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
+    #[allow(clippy::too_many_arguments)]
     fn achat<'py>(
         &self,
         py: Python<'py>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        let request = ChatRequest::from_parts(message, model, conversation_id);
-        into_asyncio(py, async move { client.chat(request).await.map(ChatStream::new) })
+        into_asyncio(py, async move { client.chat_with(request, &call).await.map(ChatStream::new) })
     }
 
-    /// The whole reply: (text, conversation_id).
-    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    /// The whole reply: (text, conversation_id, request_id, headers).
+    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
         py: Python<'_>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
-    ) -> PyResult<(String, Option<String>)> {
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ReplyOut> {
+        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        let request = ChatRequest::from_parts(message, model, conversation_id);
-        wait(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
+        wait(py, async move { client.send_with(request, &call).await.map(reply_out) })
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None))]
+    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
+    #[allow(clippy::too_many_arguments)]
     fn asend<'py>(
         &self,
         py: Python<'py>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
         let client = self.inner.clone();
-        let request = ChatRequest::from_parts(message, model, conversation_id);
-        into_asyncio(py, async move { client.send(request).await.map(|r| (r.text, r.conversation_id)) })
+        into_asyncio(py, async move { client.send_with(request, &call).await.map(reply_out) })
     }
+}
+
+fn chat_parts(
+    message: String,
+    model: Option<String>,
+    conversation_id: Option<String>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    max_retries: Option<&Bound<'_, PyAny>>,
+    extra_headers: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(ChatRequest, RequestOptions)> {
+    let call = options::request_options(timeout, max_retries, extra_headers)?;
+    Ok((ChatRequest::from_parts(message, model, conversation_id), call))
 }

@@ -1,10 +1,10 @@
 //! Options from Python values, handed to the core as they are: each client option goes to
 //! `ClientBuilder::set` by name (the core knows every option, its type, its checks), so an
 //! option the core adds needs nothing here; the binding only turns Python values into
-//! [`OptionValue`]s.
+//! [`OptionValue`]s. Per-call options become the core's [`RequestOptions`].
 
-use mixerlead::{ClientBuilder, Error, OptionValue};
-use pyo3::exceptions::PyTypeError;
+use mixerlead::{ClientBuilder, Error, OptionValue, RequestOptions};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
@@ -89,4 +89,47 @@ fn zero_like(value: &OptionValue) -> OptionValue {
         OptionValue::Number(_) => OptionValue::Number(0.0),
         OptionValue::Flag(_) => OptionValue::Flag(false),
     }
+}
+
+/// The keyword arguments every call takes (`timeout=`, `max_retries=`, `extra_headers=`) as
+/// the core's [`RequestOptions`]. Only Python types are checked here; the core checks the
+/// values (a negative timeout, an `Authorization` header) when the call starts.
+pub fn request_options(
+    timeout: Option<&Bound<'_, PyAny>>,
+    max_retries: Option<&Bound<'_, PyAny>>,
+    extra_headers: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RequestOptions> {
+    let mut options = RequestOptions::new();
+    match timeout.map(|t| value("timeout", t)).transpose()?.flatten() {
+        None => {}
+        Some(OptionValue::Number(seconds)) => options = options.timeout_secs(seconds),
+        Some(_) => return Err(PyTypeError::new_err("timeout must be a number of seconds")),
+    }
+    match max_retries.map(|n| value("max_retries", n)).transpose()?.flatten() {
+        None => {}
+        Some(OptionValue::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => options = options.max_retries(n as i64),
+        Some(OptionValue::Number(n)) => {
+            return Err(PyValueError::new_err(format!("max_retries must be a whole number, got {n}")))
+        }
+        Some(_) => return Err(PyTypeError::new_err("max_retries must be an int")),
+    }
+    if let Some(headers) = extra_headers.filter(|h| !h.is_none()) {
+        let items = headers
+            .call_method0("items")
+            .map_err(|_| PyTypeError::new_err("extra_headers must be a mapping of str to str"))?;
+        for item in items.try_iter()? {
+            let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+            match (name.extract::<String>(), value.extract::<String>()) {
+                (Ok(name), Ok(value)) => options = options.header(name, value),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "extra_headers must be a mapping of str to str, got {}: {}",
+                        name.get_type().name()?,
+                        value.get_type().name()?
+                    )))
+                }
+            }
+        }
+    }
+    Ok(options)
 }

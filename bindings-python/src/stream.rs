@@ -273,6 +273,18 @@ impl ChatStream {
         self.shared.text(local.served())
     }
 
+    /// The response's request id (`X-Request-Id`, else `Request-Id`), if it had one.
+    #[getter]
+    fn request_id(&self) -> Option<String> {
+        self.shared.info().request_id().map(str::to_string)
+    }
+
+    /// The response headers: a case-insensitive mapping.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::client::headers(py, self.shared.info().headers())
+    }
+
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

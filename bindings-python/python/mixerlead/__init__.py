@@ -26,7 +26,7 @@ from ._errors import (
     StreamInterruptedError,
 )
 from ._native import ChatStream, __version__
-from ._types import ChatReply, Model
+from ._types import ChatReply, Headers, Model, ModelList
 
 __all__ = [
     "Client",
@@ -35,6 +35,8 @@ __all__ = [
     "AsyncChatStream",
     "ChatReply",
     "Model",
+    "ModelList",
+    "Headers",
     "Models",
     "Chat",
     "AsyncModels",

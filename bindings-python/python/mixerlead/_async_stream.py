@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from typing import AsyncIterator, Generator, Optional, Type
 
     from ._native import BatchPieces, ChatStream
+    from ._types import Headers
 
 
 class AsyncChatStream:
@@ -79,6 +80,16 @@ class AsyncChatStream:
     def text(self) -> str:
         """All the text handed out so far."""
         return self._native.text
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The response's request id (``X-Request-Id``, else ``Request-Id``), if it had one."""
+        return self._native.request_id
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers: a case-insensitive mapping."""
+        return self._native.headers
 
     async def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply. A reply longer than the

@@ -8,12 +8,15 @@ from . import _native
 from ._async_stream import AsyncChatStream
 from ._errors import MixerLeadError
 from ._native import ChatStream
-from ._types import ChatReply, Model
+from ._types import ChatReply, Headers, Model, ModelList
 
 if TYPE_CHECKING:
     import os
     from types import TracebackType
-    from typing import List, Optional, Type, Union
+    from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, Union
+
+    _Client = TypeVar("_Client", bound="_Base")
+    _Models = Tuple[Any, Optional[str], Any]
 
 
 class _Base:
@@ -54,6 +57,45 @@ class _Base:
         )
         self._add_resources()
 
+    def with_options(
+        self: _Client,
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        project_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        read_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        max_retry_wait: Optional[float] = None,
+        allow_insecure_http: Optional[bool] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        proxy: Optional[str] = None,
+    ) -> _Client:
+        """A client with the given options changed (the others as this client has them), sharing
+        this client's connection pool (unless ``connect_timeout``, ``ca_file`` or ``proxy``
+        changes how connections are made). This client is left as it is.
+
+        >>> patient = client.with_options(timeout=300, max_retries=5)
+        """
+        options: Dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "project_id": project_id,
+            "timeout": timeout,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "max_retries": max_retries,
+            "max_retry_wait": max_retry_wait,
+            "allow_insecure_http": allow_insecure_http,
+            "ca_file": ca_file,
+            "proxy": proxy,
+        }
+        derived = object.__new__(type(self))
+        derived._native_client = self._live.with_options(options)
+        derived._add_resources()
+        return derived
+
     def _add_resources(self) -> None:
         raise NotImplementedError
 
@@ -75,6 +117,16 @@ class _Base:
         return f"<mixerlead.{type(self).__name__} {inner}>"
 
 
+def _model_list(out: _Models) -> ModelList:
+    rows, request_id, headers = out
+    return ModelList([Model(*row) for row in rows], request_id=request_id, headers=Headers(headers))
+
+
+def _reply(out: Tuple[str, Optional[str], Optional[str], Any]) -> ChatReply:
+    text, conversation, request_id, headers = out
+    return ChatReply(text, conversation, request_id, Headers(headers))
+
+
 class Models:
     """``client.models``: the models the service offers."""
 
@@ -83,9 +135,18 @@ class Models:
     def __init__(self, client: "Client") -> None:
         self._client = client
 
-    def list(self) -> List[Model]:
-        """Lists the models (``GET /ai/models``)."""
-        return [Model(*row) for row in self._client._live.list_models()]
+    def list(
+        self,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> ModelList:
+        """Lists the models (``GET /ai/models``).
+
+        ``timeout``, ``max_retries`` and ``extra_headers`` apply to this call only (see
+        :meth:`Chat.stream`)."""
+        return _model_list(self._client._live.list_models(timeout, max_retries, extra_headers))
 
 
 class Chat:
@@ -96,15 +157,38 @@ class Chat:
     def __init__(self, client: "Client") -> None:
         self._client = client
 
-    def stream(self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None) -> ChatStream:
+    def stream(
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> ChatStream:
         """Sends ``message``; returns once the response headers arrived, with the reply as an
-        iterator of ``str`` pieces. Status errors raise here (after retries)."""
-        return self._client._live.chat(message, model, conversation_id)
+        iterator of ``str`` pieces. Status errors raise here (after retries).
 
-    def send(self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None) -> ChatReply:
-        """Sends ``message`` and waits for the whole reply."""
-        text, conversation = self._client._live.send(message, model, conversation_id)
-        return ChatReply(text, conversation)
+        For this call only: ``timeout`` (seconds until the response headers, per attempt),
+        ``max_retries`` (``0``: one attempt) and ``extra_headers`` (sent with the request; any
+        header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
+        a newline)."""
+        return self._client._live.chat(message, model, conversation_id, timeout, max_retries, extra_headers)
+
+    def send(
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> ChatReply:
+        """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
+        out = self._client._live.send(message, model, conversation_id, timeout, max_retries, extra_headers)
+        return _reply(out)
 
 
 class Client(_Base):
@@ -120,6 +204,9 @@ class Client(_Base):
     ``proxy`` is the URL every request goes through (``http://``, ``https://`` or
     ``socks5://``), instead of ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` from the
     environment (``NO_PROXY`` still applies).
+
+    Every call takes ``timeout=``, ``max_retries=`` and ``extra_headers=`` for that call only;
+    :meth:`with_options` makes a client with other options that shares this one's connections.
     """
 
     __slots__ = ("models", "chat")
@@ -157,10 +244,15 @@ class AsyncModels:
     def __init__(self, client: "AsyncClient") -> None:
         self._client = client
 
-    async def list(self) -> List[Model]:
-        """Lists the models (``GET /ai/models``)."""
-        rows = await self._client._live.alist_models()
-        return [Model(*row) for row in rows]
+    async def list(
+        self,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> ModelList:
+        """Lists the models (``GET /ai/models``); options as for :meth:`AsyncChat.stream`."""
+        return _model_list(await self._client._live.alist_models(timeout, max_retries, extra_headers))
 
 
 class AsyncChat:
@@ -172,19 +264,38 @@ class AsyncChat:
         self._client = client
 
     async def stream(
-        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> AsyncChatStream:
         """Sends ``message``; returns once the response headers arrived, with the reply as an
-        async iterator of ``str`` pieces. Status errors raise here (after retries)."""
-        native = await self._client._live.achat(message, model, conversation_id)
+        async iterator of ``str`` pieces. Status errors raise here (after retries).
+
+        For this call only: ``timeout`` (seconds until the response headers, per attempt),
+        ``max_retries`` (``0``: one attempt) and ``extra_headers`` (sent with the request; any
+        header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
+        a newline)."""
+        native = await self._client._live.achat(message, model, conversation_id, timeout, max_retries, extra_headers)
         return AsyncChatStream(native)
 
     async def send(
-        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ChatReply:
-        """Sends ``message`` and waits for the whole reply."""
-        text, conversation = await self._client._live.asend(message, model, conversation_id)
-        return ChatReply(text, conversation)
+        """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
+        out = await self._client._live.asend(message, model, conversation_id, timeout, max_retries, extra_headers)
+        return _reply(out)
 
 
 class AsyncClient(_Base):

@@ -1,28 +1,71 @@
-"""Type stubs of the native module (Rust, pyo3)."""
+"""Type stubs of the native module (Rust, pyo3). Private: the public API is ``mixerlead``."""
 
 import os
-from typing import Any, Awaitable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Awaitable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+from ._types import Headers
 
 __version__: str
 
+_ModelRow = Tuple[str, str, str, bool]
+_HeaderPairs = List[Tuple[str, str]]
+_Models = Tuple[List[_ModelRow], Optional[str], _HeaderPairs]
+_Reply = Tuple[str, Optional[str], Optional[str], _HeaderPairs]
 _OptionValue = Union[None, bool, int, float, str, "os.PathLike[str]"]
 
 class NativeClient:
     def __init__(self, options: Mapping[str, _OptionValue]) -> None: ...
+    def with_options(self, options: Mapping[str, _OptionValue]) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
-    def list_models(self) -> List[Tuple[str, str, str, bool]]: ...
-    def alist_models(self) -> Awaitable[List[Tuple[str, str, str, bool]]]: ...
-    def chat(self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None) -> ChatStream: ...
+    def list_models(
+        self,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> _Models: ...
+    def alist_models(
+        self,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> Awaitable[_Models]: ...
+    def chat(
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> ChatStream: ...
     def achat(
-        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Awaitable[ChatStream]: ...
     def send(
-        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
-    ) -> Tuple[str, Optional[str]]: ...
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> _Reply: ...
     def asend(
-        self, message: str, model: Optional[str] = None, conversation_id: Optional[str] = None
-    ) -> Awaitable[Tuple[str, Optional[str]]]: ...
+        self,
+        message: str,
+        model: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> Awaitable[_Reply]: ...
 
 class ChatStream:
     """A streamed chat reply: iterate it for ``str`` pieces in arrival order.
@@ -38,6 +81,12 @@ class ChatStream:
     @property
     def text(self) -> str:
         """All the text handed out so far."""
+    @property
+    def request_id(self) -> Optional[str]:
+        """The response's request id (``X-Request-Id``, else ``Request-Id``), if it had one."""
+    @property
+    def headers(self) -> Headers:
+        """The response headers: a case-insensitive mapping."""
     def read(self) -> str:
         """Consumes the rest of the stream and returns the whole reply. A reply longer than the
         64 MiB kept for this raises ``APIResponseError`` rather than come back cut: iterate over
