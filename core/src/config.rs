@@ -47,6 +47,7 @@ pub struct ClientBuilder {
     pub(crate) proxy: Option<String>,
     pub(crate) surface: Option<&'static str>,
     pub(crate) runtime: Option<String>,
+    pub(crate) platform: Option<(String, String)>,
     pub(crate) log: crate::log::Log,
 }
 
@@ -200,6 +201,14 @@ impl ClientBuilder {
     #[doc(hidden)]
     pub fn runtime(mut self, runtime: impl Into<String>) -> Self {
         self.runtime = Some(runtime.into());
+        self
+    }
+
+    /// The operating system and architecture named in the `User-Agent`, as the binding's
+    /// language spells them (Node: `linux`, `x64`); else Rust's (`linux`, `x86_64`).
+    #[doc(hidden)]
+    pub fn platform(mut self, os: impl Into<String>, arch: impl Into<String>) -> Self {
+        self.platform = Some((os.into(), arch.into()));
         self
     }
 
@@ -372,7 +381,11 @@ impl Config {
             }
             None => None,
         };
-        let mut user_agent = crate::transport::user_agent(b.surface.unwrap_or("rust"));
+        let (os, arch) = match &b.platform {
+            Some((os, arch)) => (os.as_str(), arch.as_str()),
+            None => (std::env::consts::OS, std::env::consts::ARCH),
+        };
+        let mut user_agent = crate::transport::user_agent(b.surface.unwrap_or("rust"), os, arch);
         if let Some(runtime) = b.runtime.filter(|r| !r.is_empty()) {
             user_agent.push(' ');
             user_agent.push_str(&runtime);
@@ -641,6 +654,9 @@ mod tests {
         let c = resolve(b, &[]).unwrap();
         assert!(c.user_agent.starts_with("mixerlead-python/"), "{}", c.user_agent);
         assert!(c.user_agent.ends_with(") CPython/3.11.7"), "{}", c.user_agent);
+        let b = ClientBuilder::default().api_key("k").surface("node").platform("linux", "x64").runtime("node/20.20.2");
+        let c = resolve(b, &[]).unwrap();
+        assert_eq!(c.user_agent, format!("mixerlead-node/{} (linux; x64) node/20.20.2", crate::VERSION));
     }
 
     #[test]

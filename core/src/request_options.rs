@@ -53,6 +53,24 @@ impl RequestOptions {
         self
     }
 
+    /// Sets the option `name` (`timeout`, `max_retries`/`maxRetries`) from a binding's value,
+    /// as [`crate::ClientBuilder::set`] does for client options; headers go through
+    /// [`RequestOptions::header`].
+    #[doc(hidden)]
+    pub fn set(self, name: &str, value: crate::OptionValue) -> Result<Self> {
+        use crate::OptionValue::Number;
+        match (name, value) {
+            ("timeout", Number(seconds)) => Ok(self.timeout_secs(seconds)),
+            ("max_retries" | "maxRetries", Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                Ok(self.max_retries(n as i64))
+            }
+            ("timeout" | "max_retries" | "maxRetries", other) => {
+                Err(Error::invalid(format!("{name} must be a number, got {other:?}")))
+            }
+            (other, _) => Err(Error::config(format!("unknown request option {other:?}"))),
+        }
+    }
+
     /// The settings of one call of a client with `config`; fails on a bad value, naming it.
     pub(crate) fn resolve<'c>(&self, config: &'c Config) -> Result<CallSettings<'c>> {
         let timeout = match self.timeout {

@@ -218,8 +218,8 @@ fn redirect_target(response: &Response) -> Option<Url> {
 }
 
 /// `mixerlead-<surface>/<version> (<os>; <arch>)`.
-pub(crate) fn user_agent(surface: &str) -> String {
-    format!("mixerlead-{surface}/{VERSION} ({}; {})", std::env::consts::OS, std::env::consts::ARCH)
+pub(crate) fn user_agent(surface: &str, os: &str, arch: &str) -> String {
+    format!("mixerlead-{surface}/{VERSION} ({os}; {arch})")
 }
 
 impl PoolSettings {
@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn user_agent_names_surface_version_os_arch() {
-        let ua = user_agent("python");
+        let ua = user_agent("python", std::env::consts::OS, std::env::consts::ARCH);
         assert!(ua.starts_with(&format!("mixerlead-python/{VERSION} (")), "{ua}");
         assert!(ua.ends_with(&format!("{}; {})", std::env::consts::OS, std::env::consts::ARCH)), "{ua}");
     }
