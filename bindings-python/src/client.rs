@@ -78,7 +78,7 @@ impl NativeClient {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
         let values = options::values(options)?;
-        let builder = Client::builder().surface("python").runtime(runtime_name(py)?);
+        let builder = Client::builder().surface("python").runtime(runtime_name(py)?).log_sink(crate::log::sink());
         let builder = options::apply(builder, values).map_err(|bad| bad.into_py_err(py))?;
         builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_py_err(py, e))
     }

@@ -3,6 +3,7 @@
 
 mod client;
 mod errors;
+mod log;
 mod options;
 mod stream;
 mod wait;
@@ -14,6 +15,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::ChatStream>()?;
     m.add_class::<stream::BatchPieces>()?;
+    m.add_function(wrap_pyfunction!(log::_deliver_logs, m)?)?;
     m.add("__version__", mixerlead::VERSION)?;
     Ok(())
 }

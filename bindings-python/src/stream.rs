@@ -141,6 +141,7 @@ impl ChatStream {
             return Err(to_py_err(py, error));
         }
         if local.done {
+            crate::log::deliver(py);
             return Ok((false, local));
         }
         let pulled = match self.shared.try_pull() {
@@ -162,7 +163,11 @@ impl ChatStream {
             }
             pull => pull,
         };
-        match local.settle(&self.shared, pulled) {
+        let settled = local.settle(&self.shared, pulled);
+        if !matches!(settled, Ok(true)) {
+            crate::log::deliver(py); // the stream's end, or its failure
+        }
+        match settled {
             Ok(more) => Ok((more, local)),
             Err(error) => Err(to_py_err(py, error)),
         }
@@ -227,13 +232,20 @@ impl ChatStream {
             return Err(to_py_err(py, error));
         }
         if local.done {
+            crate::log::deliver(py);
             return Ok(None);
         }
         let pull = self.shared.try_pull();
         match local.settle(&self.shared, pull) {
             Ok(true) => Ok(pieces),
-            Ok(false) => Ok(None),
-            Err(error) => Err(to_py_err(py, error)),
+            Ok(false) => {
+                crate::log::deliver(py);
+                Ok(None)
+            }
+            Err(error) => {
+                crate::log::deliver(py);
+                Err(to_py_err(py, error))
+            }
         }
     }
 

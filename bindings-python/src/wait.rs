@@ -27,6 +27,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// Runs `future` on the core runtime with the GIL released; a signal handler raising (Ctrl-C)
 /// drops the future, which aborts its request, and the exception propagates.
+/// The log records the work queued meanwhile are delivered before it returns.
 pub fn wait<F, T>(py: Python<'_>, future: F) -> PyResult<T>
 where
     F: Future<Output = mixerlead::Result<T>> + Send,
@@ -35,6 +36,7 @@ where
     let future = guarded(future);
     let outcome =
         py.detach(|| runtime::block_on_interruptible(future, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
+    crate::log::deliver(py);
     match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(to_py_err(py, error)),
@@ -256,6 +258,8 @@ impl LoopWaker {
         if let Some(signal) = &self.signal {
             signal.clear();
         }
+        // The records of the work that finished go out before its results.
+        crate::log::deliver(py);
         let completions = {
             let mut state = self.state();
             state.scheduled = false;

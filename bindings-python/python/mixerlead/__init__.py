@@ -4,6 +4,10 @@
 >>> client = mixerlead.Client()          # reads MIXERLEAD_API_KEY
 >>> for text in client.chat.stream("Hi"):
 ...     print(text, end="", flush=True)
+
+Log records (attempts, retries, responses, stream ends; never the key or the text) go to
+``logging.getLogger("mixerlead")``; ``MIXERLEAD_LOG=debug`` prints them to stderr without any
+logging set up.
 """
 
 from ._async_stream import AsyncChatStream

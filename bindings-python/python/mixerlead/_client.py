@@ -207,6 +207,7 @@ class Client(_Base):
 
     Every call takes ``timeout=``, ``max_retries=`` and ``extra_headers=`` for that call only;
     :meth:`with_options` makes a client with other options that shares this one's connections.
+    Records of attempts, retries and responses go to ``logging.getLogger("mixerlead")``.
     """
 
     __slots__ = ("models", "chat")
