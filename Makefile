@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test check-targets bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -13,12 +13,18 @@ export MIXERLEAD_EMULATOR := $(CURDIR)/target/debug/mixerlead-emulator
 demo:
 	bash scripts/demo.sh
 
-## test: lint, then every test suite in the repo
-test: lint test-rust test-python test-c test-node bench-smoke
+## test: lint, the cross-target compile-check, then every test suite in the repo
+test: lint check-targets test-rust test-python test-c test-node bench-smoke
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## check-targets: every crate clippy-checked (-D warnings) for each target of SPEC §5 besides the
+## host: Linux arm64 glibc, Linux x86_64/arm64 musl, Windows x64 (msvc, and gnu), macOS x86_64/arm64.
+## Installs what it needs: rustup targets, zig (PyPI `ziglang`, in target/zig-tools) as ring's C compiler.
+check-targets:
+	bash scripts/check-targets.sh
 
 test-rust:
 	$(CARGO) test --workspace --locked

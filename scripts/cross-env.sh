@@ -1,0 +1,109 @@
+# Sourced: puts zig (from the `ziglang` PyPI package, in the venv target/zig-tools) in reach of cargo,
+# cc-rs, cargo-zigbuild and maturin, and installs that venv when it is missing.
+# Callers: scripts/check-targets.sh, scripts/dist-*.sh.
+ML_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZIG_VENV=${CARGO_TARGET_DIR:-$ML_ROOT/target}/zig-tools
+# One version of each, so a fresh machine gets what was measured here.
+ZIG_TOOLS=("ziglang==0.15.2" "cargo-zigbuild==0.24.1" "maturin==1.16.0")
+
+zig_tools() {
+  if ! "$ZIG_VENV/bin/python" -c 'import ziglang' 2>/dev/null \
+     || [ ! -x "$ZIG_VENV/bin/cargo-zigbuild" ] || [ ! -x "$ZIG_VENV/bin/maturin" ]; then
+    echo "installing ${ZIG_TOOLS[*]} into $ZIG_VENV" >&2
+    "${PYTHON:-python3}" -m venv "$ZIG_VENV"
+    "$ZIG_VENV/bin/pip" install -q --disable-pip-version-check "${ZIG_TOOLS[@]}"
+  fi
+  ZIG=$(ls -d "$ZIG_VENV"/lib/python3*/site-packages/ziglang/zig | head -n 1)
+  export ZIG
+  # cargo-zigbuild and maturin --zig look for `python3 -m ziglang` (or ZIG_COMMAND) on PATH.
+  export PATH=$ZIG_VENV/bin:$PATH
+}
+
+# rustup targets, added only when missing (a no-op on a warm machine).
+rust_targets() {
+  local installed missing=()
+  installed=$(rustup target list --installed)
+  for t in "$@"; do
+    grep -qx "$t" <<<"$installed" || missing+=("$t")
+  done
+  [ ${#missing[@]} -eq 0 ] || rustup target add "${missing[@]}"
+}
+
+# CC_/AR_ variables for one Rust target: C built by zig for that target.
+cross_cc() {
+  local t=$1 u
+  u=${t//-/_}
+  export "CC_$u=$ML_ROOT/scripts/zig-cc" "CXX_$u=$ML_ROOT/scripts/zig-cc"
+  case "$t" in
+    *-msvc) export "AR_$u=$ML_ROOT/scripts/zig-lib" ;;
+    *) export "AR_$u=$ML_ROOT/scripts/zig-ar" ;;
+  esac
+  # musl targets default to a static C runtime, which cannot make a cdylib (the Python and Node
+  # modules, libmixerlead.so): link musl dynamically, as Alpine's own packages do. The static
+  # archive libmixerlead.a is the same either way.
+  case "$t" in
+    *-musl) export "CARGO_TARGET_${u^^}_RUSTFLAGS=-C target-feature=-crt-static" ;;
+  esac
+}
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ML_ROOT/target}
+
+# The one version every artifact carries: the workspace's (Cargo.toml [workspace.package]).
+ml_version() {
+  sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$ML_ROOT/Cargo.toml"
+}
+
+# Debian packages for missing commands: need_tools CMD:PACKAGE...
+need_tools() {
+  local missing=() spec
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null || missing+=("${spec#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "installing ${missing[*]} (Debian)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The musl rule of cross_cc alone (cargo-zigbuild and maturin set the C compiler themselves).
+cross_rustflags() {
+  local u=${1//-/_}
+  case "$1" in
+    *-musl) export "CARGO_TARGET_${u^^}_RUSTFLAGS=-C target-feature=-crt-static" ;;
+  esac
+}
+
+# A release build as shipped: no debug info, symbols stripped (the workspace profile keeps line
+# tables for `make bench`; these override it for the command alone).
+release_env() {
+  CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols "$@"
+}
+
+soname_of() {
+  readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'
+}
+
+# Debug sections out of a static archive, in place: rust-objcopy (llvm-objcopy, shipped with
+# rustc) reads archives of every architecture; Debian's strip knows only the host's.
+strip_archive() {
+  local sysroot objcopy
+  sysroot=$(rustc --print sysroot)
+  objcopy=$(ls "$sysroot"/lib/rustlib/*/bin/rust-objcopy | head -n 1)
+  LD_LIBRARY_PATH=$sysroot/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$objcopy" --strip-debug "$1"
+}
+
+# The checks a C archive passes before it is packed (scripts/check-binary.py).
+check_c_archive() {
+  local t=$1 stage=$2 so
+  for so in "$stage"/lib/*.so.*; do
+    [ -L "$so" ] && continue
+    python3 "$ML_ROOT/scripts/check-binary.py" --target "$t" --exports '^ml_' "$so"
+  done
+}
+
+# A tar.gz that is the same bytes for the same inputs (owner, order, times from the commit).
+tar_reproducible() {
+  local file=$1; shift
+  local epoch
+  epoch=$(git -C "$ML_ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$@" | gzip -n -9 > "$file"
+}
