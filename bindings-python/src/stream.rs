@@ -172,6 +172,12 @@ impl ChatStream {
             Err(error) => Err(to_py_err(py, error)),
         }
     }
+
+    fn take_rest<'py>(py: Python<'py>, local: &mut Local) -> Bound<'py, PyString> {
+        let text = PyString::new(py, local.batch.rest());
+        local.batch.skip_rest();
+        text
+    }
 }
 
 #[pymethods]
@@ -217,6 +223,36 @@ impl ChatStream {
             return Ok(self.shared.text(local.served()));
         }
         self.shared.info().whole_text().map_err(|e| to_py_err(py, e))
+    }
+
+    /// For `display()`: the text of every piece that can be had without waiting (they count as
+    /// served); `""` when the next piece must be waited for; `None` at the end.
+    fn _ready_text<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+        let mut local = self.local();
+        if local.batch.remaining() > 0 {
+            return Ok(Some(Self::take_rest(py, &mut local)));
+        }
+        if let Some(error) = local.failure.take() {
+            return Err(to_py_err(py, error));
+        }
+        if local.done {
+            crate::log::deliver(py);
+            return Ok(None);
+        }
+        match self.shared.try_pull() {
+            Pull::Pending => Ok(Some(PyString::new(py, ""))),
+            pull => match local.settle(&self.shared, pull) {
+                Ok(true) => Ok(Some(Self::take_rest(py, &mut local))),
+                Ok(false) => {
+                    crate::log::deliver(py);
+                    Ok(None)
+                }
+                Err(error) => {
+                    crate::log::deliver(py);
+                    Err(to_py_err(py, error))
+                }
+            },
+        }
     }
 
     /// For `AsyncChatStream`: the pieces of the batch being served, fetching the next batch
@@ -310,8 +346,8 @@ impl ChatStream {
         format!("<mixerlead.ChatStream conversation_id={:?}>", self.shared.info().conversation_id())
     }
 
-    /// Renders the reply as it arrives: progressively as Markdown in a notebook, as plain
-    /// printing elsewhere. Returns the whole text.
+    /// Renders the reply as it arrives: as Markdown in a notebook, updated at most 20 times a
+    /// second and once at the end; as plain printing elsewhere. Returns the whole text.
     fn display(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
         py.import("mixerlead._display")?.getattr("display_stream")?.call1((slf,)).map(Bound::unbind)
     }

@@ -103,6 +103,13 @@ class AsyncChatStream:
         except StopAsyncIteration:
             return native._whole_text()
 
+    async def display(self) -> str:
+        """Renders the reply as it arrives: as Markdown in a notebook, updated at most 20 times a
+        second and once at the end; as plain printing elsewhere. Returns the whole text."""
+        from ._display import display_async_stream
+
+        return await display_async_stream(self._native)
+
     async def aclose(self) -> None:
         """Aborts the request (the connection is closed); iteration then ends."""
         self._native.close()
