@@ -7,7 +7,7 @@
 
 Log records (attempts, retries, responses, stream ends; never the key or the text) go to
 ``logging.getLogger("mixerlead")``; ``MIXERLEAD_LOG=debug`` prints them to stderr without any
-logging set up.
+logging set up. ``mixerlead.testing.Emulator`` serves a local emulator of the API for tests.
 """
 
 from ._async_stream import AsyncChatStream

@@ -1,0 +1,160 @@
+"""Test your own code against the MixerLead API without the network: :class:`Emulator` runs the
+project's emulator of the service inside this process, on a free port of 127.0.0.1.
+
+>>> from mixerlead.testing import Emulator
+>>> with Emulator() as emu:
+...     client = emu.client()
+...     print(client.chat.send("Hi").text)
+
+It speaks the real API (models, streamed chat, conversations, every wire format, errors) and
+scripts faults per request: use :meth:`Emulator.scenario_url` as a client's ``base_url``, with a
+script such as ``"fail=429;times=2;retry_after=0.1"`` (429 twice, then success),
+``"disconnect_after=3"``, ``"stall_after=2"``, ``"header_delay_ms=500"``, ``"pieces=5000"``,
+``"format=ndjson"`` or ``"error_after=2"``, joined with ``;``; ``id=NAME`` names the scenario so
+that :meth:`Emulator.stats` can say what the emulator saw of it (attempts, disconnects, the last
+request's headers).
+
+A pytest fixture::
+
+    @pytest.fixture
+    def emulator():
+        with Emulator() as emu:
+            yield emu
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from types import TracebackType
+from typing import Any, Dict, List, Optional, Type, TypedDict, cast
+
+from . import _native
+from ._client import AsyncClient, Client
+
+__all__ = ["Emulator", "EmulatorStats"]
+
+
+class EmulatorStats(TypedDict):
+    """What the emulator saw of one scenario (the requests scripted with ``id=NAME``).
+
+    - ``requests``: requests received, every attempt (retries included);
+    - ``streams_started`` / ``streams_completed``: chat replies that began streaming / were sent
+      to their end;
+    - ``client_disconnects``: replies the client abandoned (it closed the connection mid-reply);
+    - ``request_times`` / ``disconnect_times``: when each request / disconnect happened, in
+      seconds since the emulator started;
+    - ``last_headers``: the last request's headers (names in lower case), without
+      ``Authorization``; ``last_authorized``: whether it carried one (its value is not kept);
+    - ``last_path``, ``last_body``: the last request's path and body.
+    """
+
+    requests: int
+    streams_started: int
+    streams_completed: int
+    client_disconnects: int
+    request_times: List[float]
+    disconnect_times: List[float]
+    last_headers: Dict[str, str]
+    last_path: str
+    last_body: str
+    last_authorized: bool
+
+
+class Emulator:
+    """The MixerLead API emulator, served in this process on a free port of 127.0.0.1 until
+    :meth:`close` (or the end of a ``with`` block).
+
+    ``tls=True`` serves https with a certificate made at start, which clients do not trust
+    unless given :attr:`ca_file` (``Client(..., ca_file=emu.ca_file)``, as :meth:`client`
+    does): a way to test certificate handling.
+    """
+
+    __slots__ = ("_native", "_api_key", "_ca_file")
+
+    def __init__(self, *, tls: bool = False) -> None:
+        self._native = _native.NativeEmulator(tls)
+        self._api_key = "ml_test_" + secrets.token_hex(12)
+        self._ca_file: Optional[str] = None
+
+    @property
+    def base_url(self) -> str:
+        """The base URL of the API: ``http://127.0.0.1:PORT/api`` (``https`` with ``tls``)."""
+        return self._native.base_url
+
+    @property
+    def api_key(self) -> str:
+        """A key the emulator accepts (``ml_test_…``, made for this emulator). Any key starting
+        with ``ml_`` works; one containing ``revoked`` gets 401."""
+        return self._api_key
+
+    @property
+    def ca_pem(self) -> Optional[str]:
+        """With ``tls``: the certificate to trust (PEM); ``None`` for plain http."""
+        return self._native.ca_pem
+
+    @property
+    def ca_file(self) -> Optional[str]:
+        """With ``tls``: a file holding :attr:`ca_pem`, for a client's ``ca_file`` (removed at
+        :meth:`close`); ``None`` for plain http."""
+        pem = self._native.ca_pem
+        if pem is None:
+            return None
+        if self._ca_file is None:
+            fd, path = tempfile.mkstemp(prefix="mixerlead-emulator-", suffix=".pem")
+            with os.fdopen(fd, "w") as f:
+                f.write(pem)
+            self._ca_file = path
+        return self._ca_file
+
+    def scenario_url(self, script: str) -> str:
+        """A base URL whose every request is scripted by ``script`` (``"fail=503;times=1"``,
+        ``"id=mine;pieces=5000"``, …; see the module's documentation)."""
+        return self._native.scenario_url(script)
+
+    def stats(self, scenario_id: str) -> EmulatorStats:
+        """What the emulator saw of the requests scripted with ``id=scenario_id``."""
+        return cast(EmulatorStats, self._native.stats(scenario_id))
+
+    def client(self, script: str = "", **options: Any) -> Client:
+        """A :class:`mixerlead.Client` of this emulator (of ``scenario_url(script)`` when a script
+        is given), with :attr:`api_key` and, with ``tls``, :attr:`ca_file`; ``options`` are
+        passed on."""
+        return Client(**self._client_options(script, options))
+
+    def async_client(self, script: str = "", **options: Any) -> AsyncClient:
+        """An :class:`mixerlead.AsyncClient` of this emulator, as :meth:`client` makes one."""
+        return AsyncClient(**self._client_options(script, options))
+
+    def _client_options(self, script: str, options: Dict[str, Any]) -> Dict[str, Any]:
+        base_url = self.scenario_url(script) if script else self.base_url
+        given: Dict[str, Any] = {"api_key": self.api_key, "base_url": base_url}
+        if self.ca_pem is not None:
+            given["ca_file"] = self.ca_file
+        given.update(options)
+        return given
+
+    def close(self) -> None:
+        """Stops serving; open connections are dropped."""
+        self._native.close()
+        if self._ca_file is not None:
+            try:
+                os.unlink(self._ca_file)
+            except OSError:
+                pass
+            self._ca_file = None
+
+    def __enter__(self) -> "Emulator":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<mixerlead.testing.Emulator {self.base_url}>"

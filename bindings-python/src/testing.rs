@@ -1,0 +1,85 @@
+//! `NativeEmulator`: the emulator crate served in this process, on the core's runtime, for
+//! `mixerlead.testing.Emulator`.
+
+use std::sync::{Mutex, MutexGuard};
+
+use mixerlead::runtime;
+use mixerlead_emulator::{Emulator, EmulatorConfig};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+#[pyclass(frozen, module = "mixerlead._native")]
+pub struct NativeEmulator {
+    /// `None` once closed.
+    running: Mutex<Option<Emulator>>,
+    base_url: String,
+    ca_pem: Option<String>,
+}
+
+impl NativeEmulator {
+    fn running(&self) -> MutexGuard<'_, Option<Emulator>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[pymethods]
+impl NativeEmulator {
+    /// Starts serving on a free port of 127.0.0.1; https with a certificate made now when `tls`.
+    #[new]
+    #[pyo3(signature = (tls=false))]
+    fn new(py: Python<'_>, tls: bool) -> PyResult<Self> {
+        let config = EmulatorConfig { tls, ..EmulatorConfig::default() };
+        // Started inside the runtime's context, so its server task runs on the runtime's threads.
+        let emulator = py.detach(|| runtime::block_on(Emulator::start(config)))?;
+        Ok(NativeEmulator {
+            base_url: emulator.base_url(),
+            ca_pem: emulator.ca_pem().map(str::to_string),
+            running: Mutex::new(Some(emulator)),
+        })
+    }
+
+    #[getter]
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    #[getter]
+    fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    fn scenario_url(&self, script: &str) -> PyResult<String> {
+        match &*self.running() {
+            Some(emulator) => Ok(emulator.scenario_url(script)),
+            None => Err(PyRuntimeError::new_err("the emulator is stopped")),
+        }
+    }
+
+    /// What the emulator saw for scenario `id`, as a dict.
+    fn stats<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyDict>> {
+        let stats = match &*self.running() {
+            Some(emulator) => emulator.stats(id),
+            None => return Err(PyRuntimeError::new_err("the emulator is stopped")),
+        };
+        let out = PyDict::new(py);
+        out.set_item("requests", stats.requests)?;
+        out.set_item("streams_started", stats.streams_started)?;
+        out.set_item("streams_completed", stats.streams_completed)?;
+        out.set_item("client_disconnects", stats.client_disconnects)?;
+        out.set_item("request_times", stats.request_times)?;
+        out.set_item("disconnect_times", stats.disconnect_times)?;
+        out.set_item("last_headers", stats.last_headers)?;
+        out.set_item("last_path", stats.last_path)?;
+        out.set_item("last_body", stats.last_body)?;
+        out.set_item("last_authorized", stats.last_authorized)?;
+        Ok(out)
+    }
+
+    /// Stops serving (connections still open are dropped).
+    fn close(&self, py: Python<'_>) {
+        let stopped = self.running().take();
+        // Dropping it aborts its server task: done without the GIL, as it drops runtime state.
+        py.detach(move || drop(stopped));
+    }
+}
