@@ -42,6 +42,33 @@ export interface ClientOptions {
    * still applies. Not allowed with a plain-http base URL (the proxy would see the key).
    */
   proxy?: string;
+  /**
+   * Receives the client's log: each attempt (method, path), each retry (reason, wait), each
+   * response (status, request id, elapsed time), each stream's end (pieces, bytes) or failure.
+   * A record is one string, handed to the logger's method for its level — `debug` (attempts,
+   * responses, stream ends), `info` (retries and their waits, failures that end a call), `warn`
+   * (a stream that failed), `error` — on the JS thread, shortly after it happens (never
+   * synchronously inside a call); a method the logger lacks is skipped, so
+   * `{ warn: console.warn }` gets only warnings. `console` works as it is. Records never hold
+   * the API key, the message sent or the reply's text. A logger that throws is reported once as
+   * a process warning. The logger never keeps the process alive.
+   *
+   * `MIXERLEAD_LOG=debug|info|warn|error` prints the same records to stderr, logger or not.
+   * `withOptions({ logger })` gives the derived client another logger; without it, the derived
+   * client logs where this one does.
+   */
+  logger?: Logger;
+}
+
+/**
+ * Where the `logger` client option sends records: any subset of these methods (`console`,
+ * pino, winston and most loggers fit). Each is called with the record's text.
+ */
+export interface Logger {
+  debug?(message: string): void;
+  info?(message: string): void;
+  warn?(message: string): void;
+  error?(message: string): void;
 }
 
 /**

@@ -359,6 +359,35 @@ class Chat {
   }
 }
 
+/**
+ * Splits the `logger` option off a client options object: `[the other options, deliver]`, where
+ * `deliver(level, text)` is what the native client calls (on this thread, through a weak
+ * threadsafe function) for each record of its log; undefined without a logger. The logger's
+ * method for the level is looked up at each record, and skipped when it has none; a logger
+ * that throws is reported once as a process warning, never as an uncaught exception.
+ */
+function splitLogger(options) {
+  if (!Object.prototype.hasOwnProperty.call(options, 'logger')) return [options, undefined];
+  const { logger, ...rest } = options;
+  if (logger === undefined || logger === null) return [rest, undefined];
+  if (typeof logger !== 'object' && typeof logger !== 'function') {
+    throw new TypeError('options.logger must be an object with debug, info, warn and/or error methods');
+  }
+  let warned = false;
+  const deliver = (level, text) => {
+    const method = logger[level];
+    if (typeof method !== 'function') return;
+    try {
+      method.call(logger, text);
+    } catch (error) {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(`the mixerlead logger's ${level}() threw (${error && error.message}); its records are still sent`, 'MixerLeadWarning');
+    }
+  };
+  return [rest, deliver];
+}
+
 /** The native client the next `new Client()` adopts instead of building one (`withOptions`). */
 let adopting = null;
 
@@ -369,7 +398,8 @@ const RUNTIME = `node/${process.versions.node}`;
  * A client of MixerLead's Workspace API. Options fall back to the environment
  * (MIXERLEAD_API_KEY, MIXERLEAD_BASE_URL, MIXERLEAD_PROJECT_ID, MIXERLEAD_MAX_RETRIES,
  * MIXERLEAD_ALLOW_INSECURE_HTTP; caFile to NODE_EXTRA_CA_CERTS), then to defaults. Times are in
- * seconds. The key stays in native memory: no property of this object holds it.
+ * seconds. The key stays in native memory: no property of this object holds it. `logger`
+ * receives the client's log records (attempts, retries, responses, stream ends).
  */
 class Client {
   #native;
@@ -385,8 +415,9 @@ class Client {
       if (extraCerts && (options.caFile === undefined || options.caFile === null)) {
         options = { ...options, caFile: extraCerts };
       }
+      const [rest, deliver] = splitLogger(options);
       // The native client sets each option by name; it knows them all, their types and checks.
-      this.#native = sync(() => new native.NativeClient(options, RUNTIME));
+      this.#native = sync(() => new native.NativeClient(rest, RUNTIME, deliver));
     }
     const nativeClient = () => this.#native;
     /** `client.models.list()`. */
@@ -402,7 +433,8 @@ class Client {
    */
   withOptions(options) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const derived = sync(() => this.#native.withOptions(options));
+    const [rest, deliver] = splitLogger(options);
+    const derived = sync(() => this.#native.withOptions(rest, deliver));
     adopting = derived;
     try {
       return new Client();

@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{guard, to_napi, InvalidAs};
+use crate::log::{self, Deliver};
 use crate::meta::header_pairs;
 use crate::options;
 use crate::stream::NativeStream;
@@ -51,14 +52,18 @@ pub struct NativeClient {
 impl NativeClient {
     /// A client from a JS options object: each property with a value is set by its name
     /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`). `runtime` ends the
-    /// User-Agent (`node/20.20.2`).
+    /// User-Agent (`node/20.20.2`). `log(level, text)`, when given, receives the client's log
+    /// records on this thread (the `logger` option, which JS keeps out of `options`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: Object, runtime: Option<String>) -> Result<Self> {
+    pub fn new(options: Object, runtime: Option<String>, log: Option<Deliver<'_>>) -> Result<Self> {
         guard(|| {
             let values = options::values(&options, "client option")?;
             let mut builder = Client::builder().surface("node");
             if let Some(runtime) = runtime {
                 builder = builder.runtime(runtime);
+            }
+            if let Some(log) = &log {
+                builder = builder.log_sink(log::sink(log)?);
             }
             let builder = options::apply(builder, values).map_err(|(error, invalid_as)| to_napi(error, invalid_as))?;
             builder.build().map(|inner| NativeClient { inner }).map_err(|e| to_napi(e, InvalidAs::Range))
@@ -66,18 +71,24 @@ impl NativeClient {
     }
 
     /// A client with this one's options changed by those of `options`, sharing its connection
-    /// pool (the core's `Client::with_options`).
+    /// pool (the core's `Client::with_options`); its log records go to `log` when given, else
+    /// where this client's go.
     #[napi(catch_unwind)]
-    pub fn with_options(&self, options: Object) -> Result<NativeClient> {
+    pub fn with_options(&self, options: Object, log: Option<Deliver<'_>>) -> Result<NativeClient> {
         guard(|| {
             let values = options::values(&options, "client option")?;
+            let sink = log.as_ref().map(log::sink).transpose()?;
             // An error from setting an option says how JS sees it; later ones are the
             // resolved options' checks (numbers out of range).
             let mut invalid_as = InvalidAs::Range;
             let set = |builder: ClientBuilder| {
-                options::apply(builder, values).map_err(|(error, how)| {
+                let builder = options::apply(builder, values).map_err(|(error, how)| {
                     invalid_as = how;
                     error
+                })?;
+                Ok(match sink {
+                    Some(sink) => builder.log_sink(sink),
+                    None => builder,
                 })
             };
             let inner = self.inner.with_options(set);

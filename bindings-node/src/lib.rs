@@ -5,6 +5,7 @@
 //! - [`stream`]: `NativeStream`, the batches a streamed reply crosses into JS in;
 //! - [`wait`]: promises settled from tasks on the core's runtime (no second runtime: napi's own
 //!   tokio runtime is not enabled), and `NativeCancel`, wired to an AbortSignal;
+//! - [`log`]: the core's log records, delivered to the `logger` option on the JS thread;
 //! - [`meta`]: response metadata (headers) as they cross into JS;
 //! - [`errors`]: core errors as the JSON description `errors.js` turns into the typed classes,
 //!   and panics caught before they reach Node;
@@ -19,6 +20,7 @@
 mod batch_text;
 mod client;
 mod errors;
+mod log;
 mod meta;
 mod options;
 mod stream;

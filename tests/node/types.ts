@@ -5,15 +5,16 @@ import {
   PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError, RateLimitError, InternalServerError,
   AbortError,
 } from 'mixerlead';
-import type { ClientOptions, RequestOptions, ChatParams, Model, ModelList, ChatReply } from 'mixerlead';
+import type { ClientOptions, RequestOptions, ChatParams, Model, ModelList, ChatReply, Logger } from 'mixerlead';
 import { Emulator } from 'mixerlead/testing';
 import type { EmulatorOptions, EmulatorStats } from 'mixerlead/testing';
 
 const options: ClientOptions = {
   apiKey: 'ml_live_x', baseUrl: 'http://127.0.0.1:1/api', projectId: 'p', timeout: 60, connectTimeout: 10,
   readTimeout: 120, maxRetries: 2, maxRetryWait: 60, allowInsecureHttp: false, caFile: '/etc/ssl/extra.pem',
-  proxy: 'http://proxy.internal:3128',
+  proxy: 'http://proxy.internal:3128', logger: console,
 };
+const partialLogger: Logger = { warn: (message: string) => console.warn(message) };
 const errors: Array<typeof MixerLeadError> = [
   ConfigurationError, APIConnectionError, APITimeoutError, StreamInterruptedError, APIResponseError, APIStatusError,
   BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError,
@@ -22,7 +23,7 @@ const errors: Array<typeof MixerLeadError> = [
 
 export async function usage(): Promise<void> {
   const client = new Client(options);
-  const patient: Client = client.withOptions({ timeout: 300, maxRetries: 5 });
+  const patient: Client = client.withOptions({ timeout: 300, maxRetries: 5, logger: partialLogger });
   const list: ModelList = await patient.models.list({ timeout: 5, maxRetries: 0, headers: { 'x-trace': 't' } });
   const listId: string | null = list.requestId;
   const listHeaders: Headers = list.headers;
