@@ -198,7 +198,10 @@ impl SharedStream {
             return Some(Ok(None));
         }
         let mut stream = self.stream.clone().try_lock_owned().ok()?;
-        let _context = crate::runtime::runtime().enter();
+        let _context = match crate::runtime::try_runtime() {
+            Ok(runtime) => runtime.enter(),
+            Err(error) => return Some(Err(error)),
+        };
         let mut cx = Context::from_waker(Waker::noop());
         match stream.poll_batch(&mut cx) {
             Poll::Pending => None,
@@ -212,9 +215,13 @@ impl SharedStream {
     }
 
     /// Waits on the runtime, holding the stream, until its next pieces are decoded (or it ends).
+    /// Without a runtime (a forked child that cannot start one) there is no read-ahead.
     fn read_ahead(&self, mut stream: OwnedMutexGuard<ChatStream>) {
+        let Ok(runtime) = crate::runtime::try_runtime() else {
+            return;
+        };
         let cancellation = self.cancellation.clone();
-        let task = crate::runtime::handle().spawn(async move {
+        let task = runtime.spawn(async move {
             cancellation.run(stream.fill()).await;
         });
         *self.read_ahead.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
@@ -226,8 +233,11 @@ impl SharedStream {
         match self.stream.clone().try_lock_owned() {
             Ok(mut stream) => stream.abort(),
             Err(_) => {
-                let stream = self.stream.clone();
-                crate::runtime::handle().spawn(async move { stream.lock().await.abort() });
+                // The holder (a pull or the read-ahead) ends at the cancellation; abort after it.
+                if let Ok(runtime) = crate::runtime::try_runtime() {
+                    let stream = self.stream.clone();
+                    runtime.spawn(async move { stream.lock().await.abort() });
+                }
             }
         }
     }
