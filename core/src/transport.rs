@@ -99,7 +99,7 @@ impl Transport {
         let pool = PoolSettings::of(config);
         let http = match like.filter(|t| t.pool.same_as(&pool)) {
             Some(shared) => shared.http.clone(),
-            None => Arc::new(Mutex::new((std::process::id(), pool.build()?))),
+            None => Arc::new(Mutex::new((crate::runtime::process_id(), pool.build()?))),
         };
         Ok(Transport { private_headers, public_headers, pool, http })
     }
@@ -197,7 +197,7 @@ impl Transport {
     /// The connection pool of this process (a forked child gets a fresh one).
     fn http(&self) -> reqwest::Client {
         let mut http = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        let pid = std::process::id();
+        let pid = crate::runtime::process_id();
         if http.0 != pid {
             if let Ok(fresh) = self.pool.build() {
                 // The parent's pool holds sockets and tasks of a runtime that does not exist here.
