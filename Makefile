@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test check-targets bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test check-targets dist dist-c dist-python dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -28,6 +28,31 @@ check-targets:
 
 test-rust:
 	$(CARGO) test --workspace --locked
+
+## dist: the release artifacts into dist/ (not part of `make test`): per Linux target of SPEC §5
+## (x86_64/aarch64, glibc/musl) a C archive (dist/c/) and an abi3 wheel (dist/python/), plus the
+## sdist; each binary checked like auditwheel does (scripts/check-binary.py). DIST_TARGETS=… for fewer.
+DIST_TARGETS ?=
+SHA256SUM := $(shell command -v sha256sum >/dev/null && echo sha256sum || echo shasum -a 256)
+dist:
+	rm -rf dist
+	bash scripts/check-version.sh
+	bash scripts/dist-c.sh $(DIST_TARGETS)
+	bash scripts/dist-python.sh $(DIST_TARGETS)
+	cd dist && find . -type f ! -name SHA256SUMS | sort | xargs $(SHA256SUM) > SHA256SUMS && du -ah . | sort -k2
+
+dist-c:
+	bash scripts/dist-c.sh $(DIST_TARGETS)
+
+dist-python:
+	bash scripts/dist-python.sh $(DIST_TARGETS)
+
+## dist-test: what `make dist` wrote, installed as users do (pip from a local index, pkg-config,
+## CMake find_package) and smoke-tested against the emulator: x86_64 natively, musl statically,
+## arm64 under qemu-user in a debootstrapped arm64 Debian root. DIST_TEST_PARTS=… for fewer.
+DIST_TEST_PARTS ?=
+dist-test: emulator
+	bash scripts/dist-test.sh $(DIST_TEST_PARTS)
 
 emulator:
 	$(CARGO) build -p mixerlead-emulator --locked

@@ -47,6 +47,12 @@ cross_cc() {
 }
 
 TARGET_DIR=${CARGO_TARGET_DIR:-$ML_ROOT/target}
+# Root here; a release runner's user gets there through sudo.
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+# The Rust triple of this machine, and its OS.
+HOST_TARGET=$(rustc -vV | sed -n 's/^host: //p')
 
 # The one version every artifact carries: the workspace's (Cargo.toml [workspace.package]).
 ml_version() {
@@ -61,7 +67,7 @@ need_tools() {
   done
   [ ${#missing[@]} -eq 0 ] && return
   echo "installing ${missing[*]} (Debian)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # The musl rule of cross_cc alone (cargo-zigbuild and maturin set the C compiler themselves).
@@ -95,7 +101,7 @@ strip_archive() {
 check_c_archive() {
   local t=$1 stage=$2 so
   for so in "$stage"/lib/*.so.*; do
-    [ -L "$so" ] && continue
+    [ -f "$so" ] && [ ! -L "$so" ] || continue
     python3 "$ML_ROOT/scripts/check-binary.py" --target "$t" --exports '^ml_' "$so"
   done
 }
@@ -105,5 +111,9 @@ tar_reproducible() {
   local file=$1; shift
   local epoch
   epoch=$(git -C "$ML_ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
-  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$@" | gzip -n -9 > "$file"
+  if tar --version 2>/dev/null | grep -q GNU; then
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$@" | gzip -n -9 > "$file"
+  else # bsdtar (macOS): the same contents, not byte-reproducible
+    tar -cf - "$@" | gzip -n -9 > "$file"
+  fi
 }
