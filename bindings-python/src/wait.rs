@@ -5,13 +5,17 @@
 //! - on unix, a loop with `add_reader` (the selector loop, uvloop) watches a descriptor the
 //!   runtime thread writes to: an eventfd on Linux, a socket pair on the other unixes;
 //! - a loop without it (Windows' proactor loop, the default there), and any loop on Windows,
-//!   gets a waker thread: a
-//!   Python thread (daemon, named `mixerlead-waker`) that waits without the GIL and hands the
+//!   gets a waker thread: a Python thread (daemon, named `mixerlead-waker`) running
+//!   `mixerlead/_waker.py`, which waits on a socket the runtime threads write to and hands the
 //!   completions to the loop with `call_soon_threadsafe`. It holds the loop weakly and ends
-//!   when the loop is collected (or found closed).
+//!   when the loop is collected (or found closed). The thread has no Rust frame on its stack:
+//!   CPython ends a daemon thread that takes the GIL during finalization with `pthread_exit`,
+//!   and that forced unwinding through a pyo3 function aborts the process.
 
 use std::future::Future;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::io::Write;
+use std::net::Shutdown;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mixerlead::{runtime, Error};
@@ -198,14 +202,33 @@ use signal::Signal;
 #[derive(Default)]
 struct State {
     completions: Vec<Completion>,
-    /// The waker thread has asked the loop to drain and the loop has not yet.
-    scheduled: bool,
     /// The loop is gone (collected or closed): completions are dropped, the thread ends.
     closed: bool,
 }
 
+/// The write end of the socket pair a waker thread reads (`socket.socketpair()`, made in
+/// Python, so a connected TCP pair on Windows): non-blocking, owned here once detached from its
+/// Python object.
+#[cfg(unix)]
+type WakeupSocket = std::os::unix::net::UnixStream;
+#[cfg(windows)]
+type WakeupSocket = std::net::TcpStream;
+
+/// Takes ownership of the socket whose descriptor `socket.detach()` returned.
+fn wakeup_socket(raw: i64) -> WakeupSocket {
+    // SAFETY: `raw` is a connected socket Python gave up with `detach()`: nothing else owns it.
+    #[cfg(unix)]
+    unsafe {
+        std::os::fd::FromRawFd::from_raw_fd(raw as std::os::fd::RawFd)
+    }
+    #[cfg(windows)]
+    unsafe {
+        std::os::windows::io::FromRawSocket::from_raw_socket(raw as std::os::windows::io::RawSocket)
+    }
+}
+
 /// One per event loop: the completions to settle, and how the loop hears of them (`signal`
-/// when it watches one, else a waker thread waiting on `ready`). Runtime threads push; the
+/// when it watches one, else a waker thread reading `wakeups`). Runtime threads push; the
 /// loop's thread drains and settles. So no runtime thread ever takes the GIL, which could
 /// otherwise kill it mid-call while the interpreter shuts down (CPython ends threads that ask
 /// for the GIL during finalization).
@@ -213,14 +236,16 @@ struct LoopWaker {
     /// The process that made it: after a fork, the child leaves the parent's wakers alone.
     pid: u32,
     signal: Option<Signal>,
+    /// For a loop without `add_reader`: a byte written here wakes its waker thread; shutting it
+    /// down ends the thread.
+    wakeups: Option<WakeupSocket>,
     /// Locked only for a push, a take or a flag (pure Rust, never with Python running).
     state: Mutex<State>,
-    ready: Condvar,
 }
 
 impl LoopWaker {
-    fn new(signal: Option<Signal>) -> Self {
-        LoopWaker { pid: std::process::id(), signal, state: Mutex::default(), ready: Condvar::new() }
+    fn new(signal: Option<Signal>, wakeups: Option<WakeupSocket>) -> Self {
+        LoopWaker { pid: std::process::id(), signal, wakeups, state: Mutex::default() }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -239,9 +264,12 @@ impl LoopWaker {
         let first = state.completions.len() == 1;
         drop(state);
         if first {
-            match &self.signal {
-                Some(signal) => signal.set(),
-                None => self.ready.notify_one(),
+            if let Some(signal) = &self.signal {
+                signal.set();
+            }
+            if let Some(socket) = &self.wakeups {
+                // Non-blocking: a full buffer (WouldBlock) means a wake-up is pending already.
+                let _ = (&*socket).write(&[1]);
             }
         }
     }
@@ -260,11 +288,7 @@ impl LoopWaker {
         }
         // The records of the work that finished go out before its results.
         crate::log::deliver(py);
-        let completions = {
-            let mut state = self.state();
-            state.scheduled = false;
-            std::mem::take(&mut state.completions)
-        };
+        let completions = std::mem::take(&mut self.state().completions);
         let mut first_error = None;
         for completion in completions {
             if let Err(error) = completion.settle(py) {
@@ -277,22 +301,6 @@ impl LoopWaker {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// The waker thread: blocks (without the GIL) until there are completions the loop has not
-    /// been asked to drain yet; `false` once the waker is closed.
-    fn wait_for_work(&self) -> bool {
-        let mut state = self.state();
-        loop {
-            if state.closed {
-                return false;
-            }
-            if !state.completions.is_empty() && !state.scheduled {
-                state.scheduled = true;
-                return true;
-            }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
     /// The loop is gone: ends the waker thread; returns the completions nobody will settle (to
     /// be dropped by the caller, outside the lock).
     fn close(&self) -> Vec<Completion> {
@@ -300,7 +308,9 @@ impl LoopWaker {
         state.closed = true;
         let dropped = std::mem::take(&mut state.completions);
         drop(state);
-        self.ready.notify_all();
+        if let Some(socket) = &self.wakeups {
+            let _ = socket.shutdown(Shutdown::Write); // the thread reads the end of the stream
+        }
         dropped
     }
 }
@@ -377,7 +387,7 @@ fn drain_function<'py>(py: Python<'py>, waker: &Arc<LoopWaker>) -> PyResult<Boun
 fn register(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopWaker>> {
     if let Ok(signal) = Signal::new() {
         let fd = signal.fd();
-        let waker = Arc::new(LoopWaker::new(Some(signal)));
+        let waker = Arc::new(LoopWaker::new(Some(signal), None));
         match event_loop.call_method1("add_reader", (fd, drain_function(py, &waker)?)) {
             Ok(_) => return Ok(waker),
             // The proactor loop's add_reader raises NotImplementedError.
@@ -385,36 +395,36 @@ fn register(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopW
             Err(e) => return Err(e),
         }
     }
-    let waker = Arc::new(LoopWaker::new(None));
-    start_waker_thread(py, event_loop, &waker)?;
+    let (reader, writer): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+        py.import("socket")?.call_method0("socketpair")?.extract()?;
+    writer.call_method1("setblocking", (false,))?;
+    let raw: i64 = writer.call_method0("detach")?.extract()?;
+    let waker = Arc::new(LoopWaker::new(None, Some(wakeup_socket(raw))));
+    start_waker_thread(py, event_loop, &waker, reader)?;
     Ok(waker)
 }
 
-/// Starts the waker thread of a loop without `add_reader`: a Python thread, so it is not one of
-/// the runtime's, that waits without the GIL and asks the loop to drain. It holds the loop only
-/// weakly, and ends when the loop is collected (`close` from the finalizer) or found closed.
-fn start_waker_thread(py: Python<'_>, event_loop: &Bound<'_, PyAny>, waker: &Arc<LoopWaker>) -> PyResult<()> {
-    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?.unbind();
-    let drain = drain_function(py, waker)?.into_any().unbind();
-    let serving = waker.clone();
-    let serve = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
-        let py = args.py();
-        while py.detach(|| serving.wait_for_work()) {
-            let event_loop = loop_ref.bind(py).call0()?;
-            let handed = match event_loop.is_none() {
-                true => false,
-                false => event_loop.call_method1("call_soon_threadsafe", (drain.clone_ref(py),)).is_ok(),
-            };
-            if !handed {
-                // The loop is gone or closed: nothing will settle these futures any more.
-                drop(serving.close());
-                break;
-            }
-        }
+/// Starts the waker thread of a loop without `add_reader`: a Python thread running
+/// `mixerlead._waker.serve`, which waits (in Python, without the GIL) on `reader` and asks the
+/// loop to drain. It holds the loop only weakly, and ends when the loop is collected (`close`
+/// from the finalizer shuts the socket down) or found closed.
+fn start_waker_thread(
+    py: Python<'_>,
+    event_loop: &Bound<'_, PyAny>,
+    waker: &Arc<LoopWaker>,
+    reader: Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?;
+    let drain = drain_function(py, waker)?;
+    let closing = waker.clone();
+    let close = PyCFunction::new_closure(py, None, None, move |_, _| -> PyResult<()> {
+        drop(closing.close());
         Ok(())
     })?;
+    let serve = py.import("mixerlead._waker")?.getattr("serve")?;
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("target", serve)?;
+    kwargs.set_item("args", (loop_ref, reader, drain, close))?;
     kwargs.set_item("name", "mixerlead-waker")?;
     kwargs.set_item("daemon", true)?;
     py.import("threading")?.getattr("Thread")?.call((), Some(&kwargs))?.call_method0("start")?;
