@@ -38,7 +38,14 @@ pub fn values(options: &Bound<'_, PyDict>) -> PyResult<Vec<(String, OptionValue)
     let mut values = Vec::with_capacity(options.len());
     for (name, item) in options.iter() {
         let name: String = name.extract().map_err(|_| PyTypeError::new_err("option names must be str"))?;
-        if let Some(value) = value(&name, &item)? {
+        let value = value(&name, &item).map_err(|type_error| {
+            // An unknown name is the first thing to say (a ConfigurationError from the core).
+            match ClientBuilder::default().set(&name, OptionValue::Text(String::new())) {
+                Err(unknown) if unknown.kind() == mixerlead::ErrorKind::Configuration => to_py_err(item.py(), unknown),
+                _ => type_error,
+            }
+        })?;
+        if let Some(value) = value {
             values.push((name, value));
         }
     }

@@ -32,6 +32,10 @@ def test_an_unknown_option_is_a_configuration_error_naming_it() -> None:
 
     with pytest.raises(mixerlead.ConfigurationError, match="colour"):
         _native.NativeClient({"api_key": KEY, "colour": "blue"})
+    with pytest.raises(mixerlead.ConfigurationError, match="colour"):
+        _native.NativeClient({"api_key": KEY, "colour": ["blue"]})  # type: ignore[dict-item]  # the name first
+    with pytest.raises(TypeError, match="option names"):
+        _native.NativeClient({"api_key": KEY, 5: "x"})  # type: ignore[dict-item]
 
 
 def test_option_types_are_checked_naming_the_option(emu: Emulator) -> None:
