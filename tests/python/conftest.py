@@ -29,7 +29,8 @@ class Emulator:
 
     def stats(self, scenario_id: str) -> Dict[str, Any]:
         with urllib.request.urlopen(f"{self.root}/_emulator/stats?id={scenario_id}") as response:
-            return json.loads(response.read())
+            stats: Dict[str, Any] = json.loads(response.read())
+            return stats
 
     def wait_disconnects(self, scenario_id: str, count: int = 1, within: float = 1.0) -> Dict[str, Any]:
         deadline = time.monotonic() + within
