@@ -2,7 +2,9 @@
  * mixerlead — C API of the client for MixerLead's Workspace API.
  *
  * Every function returning ml_status reports failures as a negative status; the details of this
- * thread's last failure are in ml_last_error_message() / _status_code() / _retry_after().
+ * thread's last failure are in ml_last_error_message() / _status_code() / _retry_after() /
+ * _request_id(). Calls that take an ml_request_options (the _with functions) override the
+ * client's timeout, retries and headers for that call only.
  * Every object the library hands out has its _free function; NULL handles and out-pointers are
  * ML_ERR_INVALID_ARGUMENT, never a crash. Link with -lmixerlead (pkg-config mixerlead).
  *
@@ -26,6 +28,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+/**
+ * Sets `options` (an ml_request_options) to the defaults and its `size` to the size this
+ * program was built with (the library then reads only the fields that program knows).
+ */
+#define ml_request_options_init(options) ml_request_options_init_size((options), sizeof *(options))
 
 /**
  * The outcome of a call: `ML_OK`, `ML_DONE` (a stream's end), or a negative failure.
@@ -138,6 +145,41 @@ typedef int (*ml_on_text)(const char *text, size_t len, void *user_data);
 typedef void (*ml_on_done)(ml_status status, const char *conversation_id, void *user_data);
 
 /**
+ * Options of one call, overriding the client's for that call only (the `_with` functions and
+ * ml_request). Initialize it with ml_request_options_init(&options), then set what you need.
+ *
+ * `size` is the size of the struct the caller was built with: ml_request_options_init sets it.
+ * Fields are only ever appended: a library that knows more fields than `size` covers uses its
+ * defaults for the others, and one that knows fewer ignores the rest.
+ */
+typedef struct {
+  /**
+   * sizeof(ml_request_options) as the caller knows it (ml_request_options_init sets it).
+   */
+  size_t size;
+  /**
+   * Seconds until response headers for this call (and for a non-streamed body), per attempt;
+   * <= 0: the client's. NaN or infinite: ML_ERR_INVALID_ARGUMENT.
+   */
+  double timeout;
+  /**
+   * Retries after the first attempt for this call (0: one attempt); < 0: the client's.
+   */
+  int max_retries;
+  /**
+   * Extra headers as name, value pairs: 2 * header_count strings (UTF-8), e.g.
+   * `{"X-Trace", "abc", "X-Other", "1"}`. Any header but `Authorization`; a name given twice
+   * keeps the last. NULL when header_count is 0. An invalid name, a value with a newline or
+   * another control character, or `Authorization` is ML_ERR_CONFIG naming the header.
+   */
+  const char *const *headers;
+  /**
+   * How many name, value pairs `headers` holds.
+   */
+  size_t header_count;
+} ml_request_options;
+
+/**
  * Options of ml_client_new. Call ml_client_options_init first: it sets every field to
  * "default" (NULL strings: environment or default; numbers <= 0 / < 0: default).
  */
@@ -178,6 +220,18 @@ typedef struct {
    * Allow plain http:// to non-loopback hosts (false: MIXERLEAD_ALLOW_INSECURE_HTTP decides).
    */
   bool allow_insecure_http;
+  /**
+   * A PEM file of certificates trusted in addition to the system's roots (and SSL_CERT_FILE /
+   * SSL_CERT_DIR), e.g. a company proxy's; NULL: none. A file that cannot be read or holds no
+   * certificate is ML_ERR_CONFIG naming ca_file.
+   */
+  const char *ca_file;
+  /**
+   * The proxy every request goes through (`http://host:port`, `https://…`, `socks5://…`);
+   * NULL: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment. A malformed URL, or a
+   * proxy with a plain-http base URL, is ML_ERR_CONFIG naming proxy.
+   */
+  const char *proxy;
 } ml_client_options;
 
 #ifdef __cplusplus
@@ -202,6 +256,24 @@ ml_status ml_chat_start(ml_client *client,
                         ml_on_done on_done,
                         void *user_data,
                         ml_call **out);
+
+/**
+ * ml_chat_start with options for this call (NULL: the client's).
+ */
+ml_status ml_chat_start_with(ml_client *client,
+                             const ml_chat_request *request,
+                             const ml_request_options *options,
+                             ml_on_text on_text,
+                             ml_on_done on_done,
+                             void *user_data,
+                             ml_call **out);
+
+/**
+ * The request id of the call's response (`X-Request-Id`, else `Request-Id`) once its headers
+ * arrived; NULL before that, if the service sent none, or for NULL. Valid until the call is
+ * freed; any thread, also inside the call's own callbacks (e.g. on_done).
+ */
+const char *ml_call_request_id(const ml_call *call);
 
 /**
  * Cancels the call: its request is aborted, no further on_text runs, and on_done runs with
@@ -264,6 +336,19 @@ void ml_client_free(ml_client *client);
 ml_status ml_models_list(ml_client *client, ml_model_list **out);
 
 /**
+ * ml_models_list with options for this call (NULL: the client's).
+ */
+ml_status ml_models_list_with(ml_client *client,
+                              const ml_request_options *options,
+                              ml_model_list **out);
+
+/**
+ * The request id of the models list's response (`X-Request-Id`, else `Request-Id`); NULL if
+ * the service sent none, or for NULL. Valid until the list is freed.
+ */
+const char *ml_model_list_request_id(const ml_model_list *list);
+
+/**
  * How many models the list holds (0 for NULL).
  */
 size_t ml_model_list_len(const ml_model_list *list);
@@ -294,6 +379,14 @@ bool ml_model_list_requires_paid(const ml_model_list *list, size_t i);
 void ml_model_list_free(ml_model_list *list);
 
 /**
+ * Sets `options` to the defaults (the client's options) and its `size` field, writing no more
+ * than `size` bytes: `size` is the caller's sizeof(ml_request_options). Use the
+ * ml_request_options_init(&options) macro, which passes it (call this function directly only
+ * from a language that cannot expand C macros). NULL is ignored.
+ */
+void ml_request_options_init_size(ml_request_options *options, size_t size);
+
+/**
  * The message of this thread's last failure ("" if none). Inside an `on_done` callback: that
  * call's failure. Valid until the next failure on this thread.
  */
@@ -310,6 +403,14 @@ int ml_last_error_status_code(void);
 double ml_last_error_retry_after(void);
 
 /**
+ * The request id (response header `X-Request-Id`, else `Request-Id`) of the response behind
+ * this thread's last failure: a status error's, or for a stream that broke after its headers
+ * arrived, that stream's. NULL when the failure had none (no response, or the service sent no
+ * id). Inside an `on_done` callback: that call's. Valid until the next failure on this thread.
+ */
+const char *ml_last_error_request_id(void);
+
+/**
  * The library's version, as in its User-Agent `mixerlead-c/<version>`.
  */
 const char *ml_version(void);
@@ -323,6 +424,14 @@ const char *ml_version(void);
  * wait on itself).
  */
 ml_status ml_chat_stream(ml_client *client, const ml_chat_request *request, ml_stream **out);
+
+/**
+ * ml_chat_stream with options for this call (NULL: the client's).
+ */
+ml_status ml_chat_stream_with(ml_client *client,
+                              const ml_chat_request *request,
+                              const ml_request_options *options,
+                              ml_stream **out);
 
 /**
  * The next piece: ML_OK with `*text` (UTF-8, NUL-terminated, valid until the next call on this
@@ -342,6 +451,12 @@ ml_status ml_stream_next(ml_stream *stream, const char **text, size_t *len);
  * forked child: the id if it was known before the fork, else NULL.
  */
 const char *ml_stream_conversation_id(const ml_stream *stream);
+
+/**
+ * The request id of the stream's response (`X-Request-Id`, else `Request-Id`); NULL if the
+ * service sent none, or for NULL. Valid until the stream is freed; any thread.
+ */
+const char *ml_stream_request_id(const ml_stream *stream);
 
 /**
  * Frees a stream (NULL is ignored); an unfinished stream's request is aborted. Not while

@@ -2,16 +2,17 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use futures_util::FutureExt;
-use mixerlead::bridge::Cancellation;
+use mixerlead::binding::Cancellation;
 use mixerlead::runtime::{on_runtime_thread, process_id};
-use mixerlead::{Batch, ChatRequest, Client, Error};
+use mixerlead::{Batch, ChatRequest, Client, Error, RequestOptions};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::context::{ours, runtime};
-use crate::status::{fail, guard, guard_or, ml_status};
+use crate::options::{ml_request_options, request_options};
+use crate::status::{c_string, fail_in, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, nul_terminated, null};
 
 /// Called with each piece on one of the library's threads: `text` is UTF-8 and NUL-terminated,
@@ -45,6 +46,8 @@ struct CallState {
     /// Held while a callback of the call runs (a batch of on_text calls, or on_done), so that
     /// ml_call_cancel can wait for a callback running right now.
     delivering: Mutex<()>,
+    /// The response's request id, once its headers arrived.
+    request_id: OnceLock<CString>,
     /// Set once the task has ended (after on_done returned).
     done: Mutex<bool>,
     done_signal: Condvar,
@@ -117,6 +120,21 @@ pub unsafe extern "C" fn ml_chat_start(
     user_data: *mut c_void,
     out: *mut *mut ml_call,
 ) -> ml_status {
+    // SAFETY: as documented.
+    unsafe { ml_chat_start_with(client, request, std::ptr::null(), on_text, on_done, user_data, out) }
+}
+
+/// ml_chat_start with options for this call (NULL: the client's).
+#[no_mangle]
+pub unsafe extern "C" fn ml_chat_start_with(
+    client: *mut ml_client,
+    request: *const ml_chat_request,
+    options: *const ml_request_options,
+    on_text: ml_on_text,
+    on_done: ml_on_done,
+    user_data: *mut c_void,
+    out: *mut *mut ml_call,
+) -> ml_status {
     guard(|| {
         // SAFETY: as documented.
         let (out, client) = unsafe { (cleared(out)?, live(client, "client")?) };
@@ -124,15 +142,17 @@ pub unsafe extern "C" fn ml_chat_start(
             return Err(null(if on_text.is_none() { "on_text" } else { "on_done" }));
         };
         // SAFETY: as documented.
-        let request = unsafe { chat_request(request)? };
+        let (request, options) = unsafe { (chat_request(request)?, request_options(options)?) };
         let runtime = runtime()?;
         let state = Arc::new(CallState {
             cancellation: Cancellation::new(),
             delivering: Mutex::new(()),
+            request_id: OnceLock::new(),
             done: Mutex::new(false),
             done_signal: Condvar::new(),
         });
-        let task = run(client.inner.clone(), request, state.clone(), Callbacks { on_text, on_done, user_data });
+        let callbacks = Callbacks { on_text, on_done, user_data };
+        let task = run(client.inner.clone(), request, options, state.clone(), callbacks);
         // Published before the task exists: its callbacks may run before spawn returns.
         *out = Box::into_raw(Box::new(ml_call { state, pid: process_id() }));
         runtime.spawn(task);
@@ -142,9 +162,15 @@ pub unsafe extern "C" fn ml_chat_start(
 
 /// The call's task: the chat, then on_done (no panic escapes it; the call is marked done
 /// however it ends).
-async fn run(client: Client, request: ChatRequest, state: Arc<CallState>, callbacks: Callbacks) {
+async fn run(
+    client: Client,
+    request: ChatRequest,
+    options: RequestOptions,
+    state: Arc<CallState>,
+    callbacks: Callbacks,
+) {
     let _done = DoneOnDrop(state.clone());
-    let work = AssertUnwindSafe(chat(client, request, &state, &callbacks)).catch_unwind();
+    let work = AssertUnwindSafe(chat(client, request, options, &state, &callbacks)).catch_unwind();
     let outcome = match state.cancellation.run(work).await {
         None => Err(Error::cancelled()),
         Some(Ok(result)) => result,
@@ -156,10 +182,14 @@ async fn run(client: Client, request: ChatRequest, state: Arc<CallState>, callba
 async fn chat(
     client: Client,
     request: ChatRequest,
+    options: RequestOptions,
     state: &CallState,
     callbacks: &Callbacks,
 ) -> Result<Option<String>, Error> {
-    let mut stream = client.chat(request).await?;
+    let mut stream = client.chat_with(request, &options).await?;
+    if let Some(id) = stream.request_id() {
+        let _ = state.request_id.set(c_string(id));
+    }
     let mut buffer = Vec::new();
     while let Some(batch) = stream.next_batch().await {
         deliver(&batch?, state, callbacks, &mut buffer)?;
@@ -192,12 +222,23 @@ fn finish(state: &CallState, callbacks: &Callbacks, outcome: Result<Option<Strin
     let outcome = if state.cancellation.is_cancelled() { Err(Error::cancelled()) } else { outcome };
     let (status, conversation) = match outcome {
         Ok(id) => (ml_status::ML_OK, id),
-        Err(e) => (fail(&e), None),
+        Err(e) => (fail_in(&e, state.request_id.get().and_then(|id| id.to_str().ok())), None),
     };
     let conversation = conversation.and_then(|id| CString::new(id).ok());
     let id_ptr = conversation.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
     // SAFETY: the caller's callback; the id lives until it returns.
     unsafe { (callbacks.on_done)(status, id_ptr, callbacks.user_data) };
+}
+
+/// The request id of the call's response (`X-Request-Id`, else `Request-Id`) once its headers
+/// arrived; NULL before that, if the service sent none, or for NULL. Valid until the call is
+/// freed; any thread, also inside the call's own callbacks (e.g. on_done).
+#[no_mangle]
+pub unsafe extern "C" fn ml_call_request_id(call: *const ml_call) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: NULL or a live call.
+        unsafe { call.as_ref() }.and_then(|c| c.state.request_id.get()).map_or(std::ptr::null(), |id| id.as_ptr())
+    })
 }
 
 /// Cancels the call: its request is aborted, no further on_text runs, and on_done runs with

@@ -2,10 +2,12 @@
 
 use std::ffi::{c_char, c_int, CString};
 
-use mixerlead::{ChatRequest, Client, ClientOptions};
+use mixerlead::binding::{block_on, ClientOptions};
+use mixerlead::{ChatRequest, Client};
 
 use crate::context::{keep_forever, not_in_callback, ours, runtime};
-use crate::status::{fail, guard, guard_or, ml_status};
+use crate::options::{ml_request_options, request_options};
+use crate::status::{c_string, fail, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, null, optional};
 
 /// Options of ml_client_new. Call ml_client_options_init first: it sets every field to
@@ -31,6 +33,14 @@ pub struct ml_client_options {
     pub max_retries: c_int,
     /// Allow plain http:// to non-loopback hosts (false: MIXERLEAD_ALLOW_INSECURE_HTTP decides).
     pub allow_insecure_http: bool,
+    /// A PEM file of certificates trusted in addition to the system's roots (and SSL_CERT_FILE /
+    /// SSL_CERT_DIR), e.g. a company proxy's; NULL: none. A file that cannot be read or holds no
+    /// certificate is ML_ERR_CONFIG naming ca_file.
+    pub ca_file: *const c_char,
+    /// The proxy every request goes through (`http://host:port`, `https://…`, `socks5://…`);
+    /// NULL: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment. A malformed URL, or a
+    /// proxy with a plain-http base URL, is ML_ERR_CONFIG naming proxy.
+    pub proxy: *const c_char,
 }
 
 /// A message and its options; NULL model / conversation_id are omitted.
@@ -59,6 +69,7 @@ pub struct ml_client {
 pub struct ml_model_list {
     models: Vec<[CString; 3]>,
     paid: Vec<bool>,
+    request_id: Option<CString>,
 }
 
 /// Sets every field of `options` to "default".
@@ -77,6 +88,8 @@ pub unsafe extern "C" fn ml_client_options_init(options: *mut ml_client_options)
                 max_retry_wait: 0.0,
                 max_retries: -1,
                 allow_insecure_http: false,
+                ca_file: std::ptr::null(),
+                proxy: std::ptr::null(),
             };
         }
     })
@@ -96,10 +109,18 @@ unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::Client
         return Ok(builder);
     };
     // SAFETY: the string fields are NULL or NUL-terminated.
-    let (api_key, base_url, project_id) = unsafe {
-        (optional(o.api_key, "api_key")?, optional(o.base_url, "base_url")?, optional(o.project_id, "project_id")?)
+    let (api_key, base_url, project_id, ca_file, proxy) = unsafe {
+        (
+            optional(o.api_key, "api_key")?,
+            optional(o.base_url, "base_url")?,
+            optional(o.project_id, "project_id")?,
+            optional(o.ca_file, "ca_file")?,
+            optional(o.proxy, "proxy")?,
+        )
     };
-    Ok(builder.options(ClientOptions {
+    // An option the core adds later keeps its environment / default until the C struct has it.
+    #[allow(clippy::needless_update)]
+    let options = ClientOptions {
         api_key,
         base_url,
         project_id,
@@ -109,9 +130,11 @@ unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::Client
         max_retries: (o.max_retries >= 0).then_some(o.max_retries.into()),
         max_retry_wait: seconds(o.max_retry_wait),
         allow_insecure_http: o.allow_insecure_http.then_some(true),
-        // Options the C struct does not have (yet) keep their environment / default.
+        ca_file,
+        proxy,
         ..ClientOptions::default()
-    }))
+    };
+    Ok(builder.options(options))
 }
 
 /// Creates a client from `options` (NULL: all defaults, from the environment). On success
@@ -173,13 +196,25 @@ pub(crate) unsafe fn chat_request(request: *const ml_chat_request) -> Result<Cha
 /// (ML_ERR_INVALID_ARGUMENT).
 #[no_mangle]
 pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut ml_model_list) -> ml_status {
+    // SAFETY: as documented.
+    unsafe { ml_models_list_with(client, std::ptr::null(), out) }
+}
+
+/// ml_models_list with options for this call (NULL: the client's).
+#[no_mangle]
+pub unsafe extern "C" fn ml_models_list_with(
+    client: *mut ml_client,
+    options: *const ml_request_options,
+    out: *mut *mut ml_model_list,
+) -> ml_status {
     guard(|| {
         // SAFETY: as documented.
-        let (out, client) = unsafe { (cleared(out)?, live(client, "client")?) };
+        let (out, client, options) = unsafe { (cleared(out)?, live(client, "client")?, request_options(options)?) };
         not_in_callback("ml_models_list")?;
         runtime()?;
-        let models = mixerlead::runtime::block_on(client.inner.list_models()).map_err(|e| fail(&e))?;
-        let mut list = ml_model_list { models: Vec::new(), paid: Vec::new() };
+        let models = block_on(client.inner.list_models_with(&options)).map_err(|e| fail(&e))?;
+        let mut list =
+            ml_model_list { models: Vec::new(), paid: Vec::new(), request_id: models.request_id().map(c_string) };
         for m in models {
             let c = |s: String| CString::new(s.replace('\0', "")).unwrap_or_default();
             list.paid.push(m.requires_paid);
@@ -187,6 +222,16 @@ pub unsafe extern "C" fn ml_models_list(client: *mut ml_client, out: *mut *mut m
         }
         *out = Box::into_raw(Box::new(list));
         Ok(ml_status::ML_OK)
+    })
+}
+
+/// The request id of the models list's response (`X-Request-Id`, else `Request-Id`); NULL if
+/// the service sent none, or for NULL. Valid until the list is freed.
+#[no_mangle]
+pub unsafe extern "C" fn ml_model_list_request_id(list: *const ml_model_list) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: NULL or a live list.
+        unsafe { list.as_ref() }.and_then(|l| l.request_id.as_ref()).map_or(std::ptr::null(), |id| id.as_ptr())
     })
 }
 

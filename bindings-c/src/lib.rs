@@ -7,11 +7,13 @@
 mod call;
 mod client;
 mod context;
+mod options;
 mod status;
 mod stream;
 mod strings;
 
 pub use call::*;
 pub use client::*;
+pub use options::*;
 pub use status::*;
 pub use stream::*;

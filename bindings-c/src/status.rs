@@ -41,6 +41,7 @@ struct LastError {
     message: CString,
     status_code: c_int,
     retry_after: f64,
+    request_id: Option<CString>,
 }
 
 thread_local! {
@@ -48,6 +49,7 @@ thread_local! {
         message: CString::default(),
         status_code: 0,
         retry_after: -1.0,
+        request_id: None,
     });
 }
 
@@ -67,7 +69,19 @@ pub(crate) fn status_of(kind: ErrorKind) -> ml_status {
 
 /// Records `error` as this thread's last failure and returns its status.
 pub(crate) fn fail(error: &Error) -> ml_status {
-    record(&error.to_string(), error.status_code().map_or(0, c_int::from), error.retry_after().unwrap_or(-1.0));
+    fail_in(error, None)
+}
+
+/// [`fail`] for a failure of a response whose request id is `response_id` (a stream that broke
+/// after its headers): the error's own request id, else that one.
+pub(crate) fn fail_in(error: &Error, response_id: Option<&str>) -> ml_status {
+    let request_id = error.request_id().or(response_id);
+    record(
+        &error.to_string(),
+        error.status_code().map_or(0, c_int::from),
+        error.retry_after().unwrap_or(-1.0),
+        request_id,
+    );
     status_of(error.kind())
 }
 
@@ -76,14 +90,20 @@ pub(crate) fn fail_with(kind: ErrorKind, message: &str) -> ml_status {
     fail(&Error::new(kind, message))
 }
 
-fn record(message: &str, status_code: c_int, retry_after: f64) {
-    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+fn record(message: &str, status_code: c_int, retry_after: f64, request_id: Option<&str>) {
+    let message = c_string(message);
+    let request_id = request_id.map(c_string);
     // Not during the thread's exit (its thread-locals are gone), nor while borrowed: no panic.
     let _ = LAST_ERROR.try_with(|last| {
         if let Ok(mut last) = last.try_borrow_mut() {
-            *last = LastError { message, status_code, retry_after };
+            *last = LastError { message, status_code, retry_after, request_id };
         }
     });
+}
+
+/// A C copy of `text` (an inner NUL, which C could not see past, becomes a space).
+pub(crate) fn c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', " ")).unwrap_or_default()
 }
 
 /// Runs an entry point (an early failure is its `Err`); a panic becomes `ML_ERR_INTERNAL`
@@ -135,6 +155,23 @@ pub extern "C" fn ml_last_error_status_code() -> c_int {
 pub extern "C" fn ml_last_error_retry_after() -> f64 {
     guard_or(-1.0, || {
         LAST_ERROR.try_with(|last| last.try_borrow().map_or(-1.0, |last| last.retry_after)).unwrap_or(-1.0)
+    })
+}
+
+/// The request id (response header `X-Request-Id`, else `Request-Id`) of the response behind
+/// this thread's last failure: a status error's, or for a stream that broke after its headers
+/// arrived, that stream's. NULL when the failure had none (no response, or the service sent no
+/// id). Inside an `on_done` callback: that call's. Valid until the next failure on this thread.
+#[no_mangle]
+pub extern "C" fn ml_last_error_request_id() -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        LAST_ERROR
+            .try_with(|last| {
+                last.try_borrow().map_or(std::ptr::null(), |last| {
+                    last.request_id.as_ref().map_or(std::ptr::null(), |id| id.as_ptr())
+                })
+            })
+            .unwrap_or(std::ptr::null())
     })
 }
 

@@ -4,13 +4,13 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
-use mixerlead::bridge::SharedStream;
-use mixerlead::runtime::{block_on, process_id, try_runtime};
-use mixerlead::BatchReader;
+use mixerlead::binding::{block_on, BatchReader, SharedStream};
+use mixerlead::runtime::{process_id, try_runtime};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::context::{keep_forever, not_in_callback, ours, runtime, this_process};
-use crate::status::{fail, guard, guard_or, ml_status};
+use crate::options::{ml_request_options, request_options};
+use crate::status::{c_string, fail, fail_in, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, nul_terminated, null};
 
 /// A streamed reply being read with ml_stream_next.
@@ -27,6 +27,8 @@ pub struct ml_stream {
     pull: UnsafeCell<Pull>,
     /// The conversation id once known, kept so its pointer stays valid until the free.
     conversation_id: OnceLock<CString>,
+    /// The response's request id (known with the headers).
+    request_id: Option<CString>,
     /// The process that made the stream (a forked child must not wait on it).
     pid: u32,
 }
@@ -72,16 +74,31 @@ pub unsafe extern "C" fn ml_chat_stream(
     request: *const ml_chat_request,
     out: *mut *mut ml_stream,
 ) -> ml_status {
+    // SAFETY: as documented.
+    unsafe { ml_chat_stream_with(client, request, std::ptr::null(), out) }
+}
+
+/// ml_chat_stream with options for this call (NULL: the client's).
+#[no_mangle]
+pub unsafe extern "C" fn ml_chat_stream_with(
+    client: *mut ml_client,
+    request: *const ml_chat_request,
+    options: *const ml_request_options,
+    out: *mut *mut ml_stream,
+) -> ml_status {
     guard(|| {
         // SAFETY: as documented.
-        let (out, client, request) = unsafe { (cleared(out)?, live(client, "client")?, chat_request(request)?) };
+        let (out, client, request, options) =
+            unsafe { (cleared(out)?, live(client, "client")?, chat_request(request)?, request_options(options)?) };
         not_in_callback("ml_chat_stream")?;
         runtime()?;
-        let stream = block_on(client.inner.chat(request)).map_err(|e| fail(&e))?;
+        let stream = block_on(client.inner.chat_with(request, &options)).map_err(|e| fail(&e))?;
+        let request_id = stream.request_id().map(c_string);
         let stream = ml_stream {
             stream: SharedStream::new(stream),
             pull: UnsafeCell::new(Pull { batch: BatchReader::default(), current: Vec::new(), ended: false }),
             conversation_id: OnceLock::new(),
+            request_id,
             pid: process_id(),
         };
         stream.conversation_id(); // usually known from the headers: cached now
@@ -130,7 +147,7 @@ pub unsafe extern "C" fn ml_stream_next(
                 Ok(Some(batch)) => pull.batch = BatchReader::new(batch),
                 Err(e) => {
                     pull.ended = true;
-                    return Err(fail(&e));
+                    return Err(fail_in(&e, s.request_id.as_deref().and_then(|id| id.to_str().ok())));
                 }
                 Ok(None) => pull.ended = true,
             }
@@ -154,6 +171,16 @@ pub unsafe extern "C" fn ml_stream_conversation_id(stream: *const ml_stream) -> 
     guard_or(std::ptr::null(), || {
         // SAFETY: NULL or a live stream; only its shared parts are read.
         unsafe { stream.as_ref() }.map_or(std::ptr::null(), ml_stream::conversation_id)
+    })
+}
+
+/// The request id of the stream's response (`X-Request-Id`, else `Request-Id`); NULL if the
+/// service sent none, or for NULL. Valid until the stream is freed; any thread.
+#[no_mangle]
+pub unsafe extern "C" fn ml_stream_request_id(stream: *const ml_stream) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: NULL or a live stream; the id is set when it is made and never changes.
+        unsafe { stream.as_ref() }.and_then(|s| s.request_id.as_ref()).map_or(std::ptr::null(), |id| id.as_ptr())
     })
 }
 

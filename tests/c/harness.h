@@ -176,11 +176,12 @@ static void scenario_url(char *out, size_t size, const char *script) {
   }
 }
 
-/* One number from /_emulator/stats?id=ID, e.g. "client_disconnects"; -1 on failure. */
-static long emulator_stat(const char *id, const char *field) {
+/* The JSON of /_emulator/stats?id=ID into `out` (its body, NUL-terminated); 0 on success. */
+static inline int emulator_stats(const char *id, char *out, size_t size) {
   const char *root = emulator_root();
   const char *port_text = strrchr(root, ':');
-  if (!port_text) return -1;
+  if (!port_text || size == 0) return -1;
+  out[0] = 0;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
@@ -204,10 +205,29 @@ static long emulator_stat(const char *id, const char *field) {
   while (used < sizeof response - 1 && (got = read(fd, response + used, sizeof response - 1 - used)) > 0) used += (size_t)got;
   response[used] = 0;
   close(fd);
+  const char *body = strstr(response, "\r\n\r\n");
+  if (!body) return -1;
+  snprintf(out, size, "%s", body + 4);
+  return 0;
+}
+
+/* One number from /_emulator/stats?id=ID, e.g. "client_disconnects"; -1 on failure. */
+static long emulator_stat(const char *id, const char *field) {
+  static char stats[1 << 16];
+  if (emulator_stats(id, stats, sizeof stats) != 0) return -1;
   char key[64];
   snprintf(key, sizeof key, "\"%s\":", field);
-  const char *at = strstr(response, key);
+  const char *at = strstr(stats, key);
   return at ? atol(at + strlen(key)) : -1;
+}
+
+/* Whether the last request of scenario ID carried header NAME (lower-case) with VALUE. */
+static inline int emulator_saw_header(const char *id, const char *name, const char *value) {
+  static char stats[1 << 16];
+  if (emulator_stats(id, stats, sizeof stats) != 0) return 0;
+  char pair[512];
+  snprintf(pair, sizeof pair, "\"%s\":\"%s\"", name, value);
+  return strstr(stats, pair) != NULL;
 }
 
 /* Waits up to `within` seconds for the scenario to show `count` client disconnects. */

@@ -20,13 +20,19 @@ c++ -std=c++17 "${cflags[@]}" "${asan[@]}" "$root/tests/c/test_cpp.cpp" -L"$lib"
 cc -std=c11 "${cflags[@]}" "$root/examples/c/chat.c" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_c"
 c++ -std=c++17 "${cflags[@]}" "$root/examples/cpp/chat.cpp" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_cpp"
 
-emulator_out=$(mktemp)
-"${MIXERLEAD_EMULATOR:-$root/target/debug/mixerlead-emulator}" --port 0 >"$emulator_out" &
+# The emulator, and a second one over TLS (its certificate in $ca_file) for ca_file and proxy.
+emulator_bin=${MIXERLEAD_EMULATOR:-$root/target/debug/mixerlead-emulator}
+scratch=$(mktemp -d)
+"$emulator_bin" --port 0 >"$scratch/plain" &
 emulator=$!
-trap 'kill $emulator 2>/dev/null || true; rm -f "$emulator_out"' EXIT
-for _ in $(seq 200); do grep -q listening "$emulator_out" && break; sleep 0.02; done
-base=$(awk '/listening/ {print $NF}' "$emulator_out")
+"$emulator_bin" --port 0 --tls --tls-ca-out "$scratch/ca.pem" >"$scratch/tls" &
+tls_emulator=$!
+trap 'kill $emulator $tls_emulator 2>/dev/null || true; rm -rf "$scratch"' EXIT
+for _ in $(seq 200); do grep -q listening "$scratch/plain" && grep -q listening "$scratch/tls" && break; sleep 0.02; done
+base=$(awk '/listening/ {print $NF}' "$scratch/plain")
+tls_base=$(awk '/listening/ {print $NF}' "$scratch/tls")
 export MIXERLEAD_TEST_ROOT=${base%/api}
+export MIXERLEAD_TEST_TLS_BASE_URL=$tls_base MIXERLEAD_TEST_CA_FILE=$scratch/ca.pem
 
 "$out/test_c"
 "$out/test_c_static"
@@ -34,7 +40,7 @@ export MIXERLEAD_TEST_ROOT=${base%/api}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 MIXERLEAD_UNDER_ASAN=1 "$out/test_c_asan"
 MIXERLEAD_UNDER_ASAN=1 "$out/test_cpp_asan"
-MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 \
+MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --num-callers=40 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 \
   --suppressions="$root/tests/c/valgrind.supp" "$out/test_c"
 
 # The examples build and run against the emulator as a user would run them.

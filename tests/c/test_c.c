@@ -1,9 +1,11 @@
 /* The C API against the emulator: clients, models, pull and callback streaming, errors, NULLs,
  * threads. Needs MIXERLEAD_TEST_ROOT (the emulator's http://127.0.0.1:PORT). */
 #define _GNU_SOURCE
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
 
 #include "harness.h"
@@ -115,6 +117,7 @@ struct collected {
   ml_status status;
   char conversation[64];
   char message[256];
+  char request_id[64]; /* ml_last_error_request_id() in on_done, after a failure */
   bool on_runtime_thread;
 };
 
@@ -137,6 +140,8 @@ static void on_done(ml_status status, const char *conversation_id, void *user_da
   c->status = status;
   snprintf(c->conversation, sizeof c->conversation, "%s", conversation_id ? conversation_id : "");
   snprintf(c->message, sizeof c->message, "%s", status == ML_OK ? "" : ml_last_error_message());
+  const char *request_id = status == ML_OK ? NULL : ml_last_error_request_id();
+  snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
   atomic_fetch_add(&c->done_calls, 1);
 }
 
@@ -329,6 +334,16 @@ static void test_nulls_and_bad_input(void) {
   CHECK_STATUS(ml_chat_start(client, &request, NULL, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(ml_chat_start(client, &request, on_text, NULL, NULL, &call), ML_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
+  ml_request_options request_options;
+  ml_request_options_init(&request_options);
+  CHECK_STATUS(ml_models_list_with(NULL, &request_options, &models), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_models_list_with(client, &request_options, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream_with(NULL, &request, &request_options, &stream), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream_with(client, NULL, &request_options, &stream), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_stream_with(client, &request, &request_options, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start_with(NULL, &request, &request_options, on_text, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start_with(client, &request, &request_options, NULL, on_done, NULL, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_chat_start_with(client, &request, &request_options, on_text, on_done, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
   CHECK(ml_model_list_len(NULL) == 0);
   CHECK(ml_model_list_id(NULL, 0) == NULL && ml_model_list_name(NULL, 0) == NULL);
   CHECK(ml_model_list_task(NULL, 0) == NULL && !ml_model_list_requires_paid(NULL, 0));
@@ -356,6 +371,332 @@ static void test_nulls_and_bad_input(void) {
   ml_client *bad = NULL;
   CHECK_STATUS(ml_client_new(&options, &bad), ML_ERR_INVALID_ARGUMENT);
   ml_client_free(client);
+}
+
+/* ---- Per-request options (SPEC §6) ---- */
+
+static bool starts_with(const char *text, const char *prefix) {
+  return text != NULL && strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static void test_request_options_override_the_clients(void) {
+  harness_bound("test_request_options_override_the_clients", 60);
+  ml_request_options options;
+  memset(&options, 0x5a, sizeof options);
+  ml_request_options_init(&options);
+  CHECK(options.size == sizeof options && options.timeout == 0 && options.max_retries == -1);
+  CHECK(options.headers == NULL && options.header_count == 0);
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_model_list *models = NULL;
+  ml_stream *stream = NULL;
+
+  /* A per-request timeout shorter than the client's fires (one attempt each: no retries). */
+  ml_client *client = client_for("id=copt_slow;header_delay_ms=1500");
+  options.timeout = 0.2;
+  options.max_retries = 0;
+  double started = now_seconds();
+  CHECK_STATUS(ml_models_list_with(client, &options, &models), ML_ERR_TIMEOUT);
+  CHECK(models == NULL);
+  CHECK_STATUS(ml_chat_stream_with(client, &request, &options, &stream), ML_ERR_TIMEOUT);
+  CHECK(stream == NULL);
+  CHECK(now_seconds() - started < 1.4 * time_scale());
+  CHECK(emulator_stat("copt_slow", "requests") == 2);
+  ml_client_free(client);
+  /* And a longer one than the client's lets a slow response through. */
+  char url[512];
+  scenario_url(url, sizeof url, "id=copt_patient;header_delay_ms=400");
+  ml_client_options client_options;
+  ml_client_options_init(&client_options);
+  client_options.api_key = KEY;
+  client_options.base_url = url;
+  client_options.timeout = 0.1;
+  client_options.max_retries = 0;
+  CHECK_STATUS(ml_client_new(&client_options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_TIMEOUT);
+  options.timeout = 5;
+  CHECK_STATUS(ml_models_list_with(client, &options, &models), ML_OK);
+  CHECK(ml_model_list_len(models) >= 2);
+  ml_model_list_free(models);
+  ml_client_free(client);
+
+  /* max_retries = 0 makes one attempt; the client's other calls still retry (2 retries). */
+  client = client_for("id=copt_retry;fail=503;retry_after=0.01");
+  ml_request_options_init(&options);
+  options.max_retries = 0;
+  CHECK_STATUS(ml_models_list_with(client, &options, &models), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 503);
+  CHECK(emulator_stat("copt_retry", "requests") == 1);
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_retry", "requests") == 4);
+  CHECK_STATUS(ml_chat_stream_with(client, &request, &options, &stream), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_retry", "requests") == 5);
+  struct collected *c = calloc(1, sizeof *c);
+  ml_call *call = NULL;
+  CHECK_STATUS(ml_chat_start_with(client, &request, &options, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  ml_call_free(call);
+  CHECK_STATUS(c->status, ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_retry", "requests") == 6);
+  CHECK_STATUS(chat_status("id=copt_retry;fail=503;retry_after=0.01"), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_retry", "requests") == 9);
+  ml_client_free(client);
+
+  /* Extra headers reach the service, on every kind of call. */
+  client = client_for("id=copt_headers");
+  const char *headers[] = {"X-Trace", "trace-c-1", "X-Tenant", "t-42"};
+  ml_request_options_init(&options);
+  options.headers = headers;
+  options.header_count = 2;
+  CHECK_STATUS(ml_models_list_with(client, &options, &models), ML_OK);
+  ml_model_list_free(models);
+  CHECK(emulator_saw_header("copt_headers", "x-trace", "trace-c-1"));
+  CHECK(emulator_saw_header("copt_headers", "x-tenant", "t-42"));
+  headers[1] = "trace-c-2";
+  CHECK_STATUS(ml_chat_stream_with(client, &request, &options, &stream), ML_OK);
+  ml_stream_free(stream);
+  CHECK(emulator_saw_header("copt_headers", "x-trace", "trace-c-2"));
+  headers[1] = "trace-c-3";
+  memset(c, 0, sizeof *c);
+  CHECK_STATUS(ml_chat_start_with(client, &request, &options, on_text, on_done, c, &call), ML_OK);
+  headers[1] = "changed after the start"; /* the options were copied */
+  wait_done(c);
+  ml_call_free(call);
+  CHECK_STATUS(c->status, ML_OK);
+  CHECK(emulator_saw_header("copt_headers", "x-trace", "trace-c-3"));
+  CHECK_STATUS(ml_models_list_with(client, NULL, &models), ML_OK); /* NULL: the client's */
+  ml_model_list_free(models);
+  CHECK(!emulator_saw_header("copt_headers", "x-trace", "changed after the start"));
+  CHECK(emulator_stat("copt_headers", "requests") == 4);
+  free(c);
+  ml_client_free(client);
+  harness_unbound();
+}
+
+/* Fails `options` with ML_ERR_... `status` and a message naming `named`, sending nothing. */
+static void check_refused_options(ml_client *client, const ml_request_options *options, ml_status status,
+                                  const char *named) {
+  ml_model_list *models = (ml_model_list *)0x1;
+  CHECK_STATUS(ml_models_list_with(client, options, &models), status);
+  CHECK(models == NULL);
+  if (!strstr(ml_last_error_message(), named)) fprintf(stderr, "%s does not name %s\n", ml_last_error_message(), named);
+  CHECK(strstr(ml_last_error_message(), named) != NULL);
+  ml_chat_request request = {"x", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream_with(client, &request, options, &stream), status);
+  CHECK(strstr(ml_last_error_message(), named) != NULL);
+}
+
+static void test_bad_request_options(void) {
+  ml_client *client = client_for("id=copt_bad");
+  ml_request_options options;
+  const char *authorization[] = {"authorization", "Bearer ml_other_key"};
+  const char *newline[] = {"X-Evil", "a\r\nX-Injected: 1"};
+  const char *bad_name[] = {"Bad Name", "v"};
+  const char *null_value[] = {"X-Ok", "1", "X-Trace", NULL};
+  const char *null_name[] = {NULL, "v"};
+  const char *bad_utf8[] = {"X-Trace", "caf\xe9"};
+  struct {
+    const char **headers;
+    size_t count;
+    ml_status status;
+    const char *named;
+  } cases[] = {
+      {authorization, 1, ML_ERR_CONFIG, "Authorization"},
+      {newline, 1, ML_ERR_CONFIG, "X-Evil"},
+      {bad_name, 1, ML_ERR_CONFIG, "Bad Name"},
+      {null_value, 2, ML_ERR_INVALID_ARGUMENT, "options->headers[3]"},
+      {null_name, 1, ML_ERR_INVALID_ARGUMENT, "options->headers[0]"},
+      {bad_utf8, 1, ML_ERR_INVALID_ARGUMENT, "UTF-8"},
+      {NULL, 2, ML_ERR_INVALID_ARGUMENT, "options->headers is NULL"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ml_request_options_init(&options);
+    options.headers = cases[i].headers;
+    options.header_count = cases[i].count;
+    check_refused_options(client, &options, cases[i].status, cases[i].named);
+  }
+  ml_request_options_init(&options);
+  options.timeout = NAN;
+  check_refused_options(client, &options, ML_ERR_INVALID_ARGUMENT, "timeout");
+  options.timeout = INFINITY;
+  check_refused_options(client, &options, ML_ERR_INVALID_ARGUMENT, "timeout");
+  options.timeout = -3; /* <= 0: the client's, as in ml_client_options */
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list_with(client, &options, &models), ML_OK);
+  ml_model_list_free(models);
+  memset(&options, 0, sizeof options); /* not initialized: size 0 */
+  check_refused_options(client, &options, ML_ERR_INVALID_ARGUMENT, "ml_request_options_init");
+  CHECK(emulator_stat("copt_bad", "requests") == 1);
+  ml_client_free(client);
+}
+
+/* A program built against an older header passes a smaller struct; one built against a newer
+ * header, a larger one. The library reads (and ml_request_options_init writes) only what fits. */
+static void test_request_options_size(void) {
+  union {
+    ml_request_options options;
+    unsigned char bytes[sizeof(ml_request_options) + 32];
+  } older, newer;
+  size_t older_size = offsetof(ml_request_options, max_retries); /* size and timeout only */
+  memset(&older, 0xa5, sizeof older);
+  ml_request_options_init_size(&older.options, older_size);
+  CHECK(older.options.size == older_size && older.options.timeout == 0);
+  bool untouched = true;
+  for (size_t i = older_size; i < sizeof older; i++) untouched &= older.bytes[i] == 0xa5;
+  CHECK(untouched);
+  /* What lies past its size is not the library's to read: garbage must change nothing. */
+  older.options.timeout = 5;
+  older.options.max_retries = 0;
+  older.options.headers = (const char *const *)(uintptr_t)0x1;
+  older.options.header_count = 3;
+  ml_client *client = client_for("id=copt_older;fail=503;retry_after=0.01");
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list_with(client, &older.options, &models), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_older", "requests") == 3); /* the client's retries, not max_retries = 0 */
+  ml_client_free(client);
+
+  memset(&newer, 0xa5, sizeof newer);
+  ml_request_options_init_size(&newer.options, sizeof newer);
+  CHECK(newer.options.size == sizeof newer && newer.options.max_retries == -1 && newer.options.headers == NULL);
+  CHECK(newer.bytes[sizeof newer - 1] == 0); /* fields this library does not know: zeroed */
+  newer.options.max_retries = 0;
+  client = client_for("id=copt_newer;fail=503;retry_after=0.01");
+  CHECK_STATUS(ml_models_list_with(client, &newer.options, &models), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_newer", "requests") == 1);
+  ml_client_free(client);
+
+  ml_request_options_init_size(NULL, sizeof(ml_request_options));
+  size_t tiny = 0;
+  ml_request_options_init_size((ml_request_options *)(void *)&tiny, 3); /* too small for size: untouched */
+  CHECK(tiny == 0);
+}
+
+/* ---- Response metadata: request ids (SPEC §6) ---- */
+
+static void test_request_ids(void) {
+  ml_client *client = client_for("id=creqid");
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  const char *list_id = ml_model_list_request_id(models);
+  CHECK(starts_with(list_id, "req_"));
+  ml_chat_request request = {"ids", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  const char *stream_id = ml_stream_request_id(stream);
+  CHECK(starts_with(stream_id, "req_") && strcmp(stream_id, list_id) != 0);
+  char text[8192];
+  int pieces;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  CHECK(ml_stream_request_id(stream) == stream_id); /* stable until the free */
+  ml_stream_free(stream);
+  ml_model_list_free(models);
+  struct collected *c = calloc(1, sizeof *c);
+  ml_call *call = NULL;
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_OK);
+  CHECK(starts_with(ml_call_request_id(call), "req_"));
+  ml_call_free(call);
+  ml_client_free(client);
+  CHECK(ml_model_list_request_id(NULL) == NULL && ml_stream_request_id(NULL) == NULL);
+  CHECK(ml_call_request_id(NULL) == NULL);
+
+  /* Failures: a status error's id; none when there was no response; a broken stream's own. */
+  CHECK_STATUS(chat_status("fail=404"), ML_ERR_STATUS);
+  CHECK(starts_with(ml_last_error_request_id(), "req_"));
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = "http://127.0.0.1:1/api";
+  options.max_retries = 0;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_CONNECTION);
+  CHECK(ml_last_error_request_id() == NULL);
+  ml_client_free(client);
+  client = client_for("disconnect_after=2");
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_ERR_STREAM);
+  CHECK(starts_with(ml_last_error_request_id(), "req_"));
+  CHECK(ml_last_error_request_id() && strcmp(ml_last_error_request_id(), ml_stream_request_id(stream)) == 0);
+  ml_stream_free(stream);
+  /* Inside on_done: that call's failure. */
+  memset(c, 0, sizeof *c);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_ERR_STREAM);
+  CHECK(starts_with(c->request_id, "req_") && strcmp(c->request_id, ml_call_request_id(call)) == 0);
+  ml_call_free(call);
+  ml_client_free(client);
+  client = client_for("fail=409");
+  memset(c, 0, sizeof *c);
+  CHECK_STATUS(ml_chat_start(client, &request, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_ERR_STATUS);
+  CHECK(starts_with(c->request_id, "req_"));
+  CHECK(ml_call_request_id(call) == NULL); /* no successful response */
+  ml_call_free(call);
+  ml_client_free(client);
+  free(c);
+}
+
+/* ---- Client options ca_file and proxy (SPEC §6), against the TLS emulator ---- */
+
+static void test_ca_file_and_proxy(void) {
+  harness_bound("test_ca_file_and_proxy", 60);
+  const char *tls_url = getenv("MIXERLEAD_TEST_TLS_BASE_URL"), *ca_file = getenv("MIXERLEAD_TEST_CA_FILE");
+  CHECK(tls_url != NULL && ca_file != NULL);
+  if (!tls_url || !ca_file) return;
+  const char *proxy_variables[] = {"NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"};
+  for (size_t i = 0; i < sizeof proxy_variables / sizeof proxy_variables[0]; i++) unsetenv(proxy_variables[i]);
+  ml_client_options options;
+  ml_client_options_init(&options);
+  CHECK(options.ca_file == NULL && options.proxy == NULL);
+  options.api_key = KEY;
+  options.base_url = tls_url;
+  options.max_retries = 0;
+  ml_client *client = NULL;
+  ml_model_list *models = NULL;
+  /* Without ca_file the emulator's certificate is not trusted; with it, it is. */
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_CONNECTION);
+  CHECK(strstr(ml_last_error_message(), "certificate") != NULL);
+  ml_client_free(client);
+  options.ca_file = ca_file;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  CHECK(ml_model_list_len(models) >= 2);
+  ml_model_list_free(models);
+  ml_client_free(client);
+  /* The proxy option is used: a proxy that refuses connections fails the call. */
+  options.proxy = "http://127.0.0.1:1";
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_CONNECTION);
+  ml_client_free(client);
+
+  /* Bad values, at construction, naming the option. */
+  struct {
+    const char *base_url, *ca_file, *proxy, *named;
+  } bad[] = {
+      {tls_url, "/nonexistent/ca.pem", NULL, "ca_file"},
+      {tls_url, "/dev/null", NULL, "ca_file"},
+      {tls_url, NULL, "not a url", "proxy"},
+      {"http://127.0.0.1:1/api", NULL, "http://127.0.0.1:3128", "proxy"}, /* plain http never uses one */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    options.base_url = bad[i].base_url;
+    options.ca_file = bad[i].ca_file;
+    options.proxy = bad[i].proxy;
+    client = (ml_client *)0x1;
+    CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_CONFIG);
+    CHECK(client == NULL);
+    CHECK(strstr(ml_last_error_message(), bad[i].named) != NULL);
+  }
+  options.base_url = tls_url;
+  options.ca_file = NULL;
+  options.proxy = "caf\xe9";
+  CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(ml_last_error_message(), "proxy") != NULL);
+  harness_unbound();
 }
 
 static ml_client *shared_client;
@@ -831,6 +1172,11 @@ int main(void) {
   RUN(test_every_status);
   RUN(test_last_error_is_per_thread);
   RUN(test_nulls_and_bad_input);
+  RUN(test_request_options_override_the_clients);
+  RUN(test_bad_request_options);
+  RUN(test_request_options_size);
+  RUN(test_request_ids);
+  RUN(test_ca_file_and_proxy);
   RUN(test_eight_threads_share_a_client);
   RUN(test_calls_from_inside_callbacks);
   RUN(test_out_is_set_before_callbacks);
