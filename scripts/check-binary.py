@@ -113,16 +113,16 @@ def check_wheel(wheel: Path, max_mb: float) -> list[str]:
         if not any(TAG.match(tag) for tag in platform.split(".")):
             # macOS / Windows wheels (built on their runners): the size rule only.
             print(f"check-binary: {wheel.name}: {wheel.stat().st_size / 1e6:.1f} MB (not ELF: size checked only)")
+        rules = set()  # manylinux2014_x86_64 and manylinux_2_17_x86_64 are one rule
         for tag in platform.split("."):
             m = TAG.match(tag)
             if not m:
                 continue
-            arch = m.group(6)
             if tag.startswith("musllinux"):
-                libc, ceiling = "musl", None
+                rules.add((m.group(6), "musl", None))
             else:
-                libc = "gnu"
-                ceiling = "2.17" if tag.startswith("manylinux2014") else f"{m.group(2)}.{m.group(3)}"
+                rules.add((m.group(6), "gnu", "2.17" if tag.startswith("manylinux2014") else f"{m.group(2)}.{m.group(3)}"))
+        for arch, libc, ceiling in sorted(rules, key=str):
             for name in libs_elf:
                 path = Path(zf.extract(name, tmp))
                 problems += [f"{wheel.name}: {p}" for p in check(path, arch, libc, ceiling, "^PyInit_", f"{wheel.name}:{name}")]

@@ -7,11 +7,12 @@
 #   - C: packaging/smoke/smoke.c cross-built by zig cc through pkg-config against the aarch64 glibc
 #     archive unpacked in the root, run there (the root's glibc, the archive's libmixerlead.so.0)
 #
-#   scripts/dist-test-arm64.sh INDEX_URL      (ROOT_URL: the emulator's root, from dist-test.sh)
+#   scripts/dist-test-arm64.sh python INDEX_URL | c     (ROOT_URL: the emulator's root, from dist-test.sh)
 set -euo pipefail
 . "$(dirname "$0")/cross-env.sh"
 cd "$ML_ROOT"
-INDEX_URL=${1:-}
+part=${1:?python INDEX_URL, or c}
+INDEX_URL=${2:-}
 : "${ROOT_URL:?the emulator root (scripts/dist-test.sh sets it)}"
 version=$(ml_version)
 root=$TARGET_DIR/arm64-root
@@ -54,7 +55,7 @@ work=/tmp/mixerlead-dist-test
 $SUDO rm -rf "${root:?}$work" && $SUDO mkdir -p "$root$work"
 $SUDO cp packaging/smoke/smoke.py "$root$work/"
 
-if [ -n "$INDEX_URL" ]; then
+if [ "$part" = python ]; then
   echo "dist-test-arm64: Python $(in_root python3 -c 'import sys; print(sys.version.split()[0])') in the arm64 root"
   in_root python3 -m venv "$work/venv"
   in_root "$work/venv/bin/pip" install -q --disable-pip-version-check --index-url "$INDEX_URL" --only-binary mixerlead "mixerlead==$version"
@@ -66,7 +67,7 @@ fi
 
 t=aarch64-unknown-linux-gnu
 archive=$ML_ROOT/dist/c/mixerlead-$version-$t.tar.gz
-if [ -f "$archive" ]; then
+if [ "$part" = c ]; then
   zig_tools
   $SUDO tar -xzf "$archive" -C "$root/opt"
   prefix=/opt/mixerlead-$version-$t
@@ -76,4 +77,4 @@ if [ -f "$archive" ]; then
   $SUDO cp "$TARGET_DIR/smoke-c-arm64" "$root$work/smoke-c"
   in_root "$work/smoke-c" "$ROOT_URL"
 fi
-echo "dist-test-arm64: ok"
+echo "dist-test-arm64: $part ok"

@@ -175,7 +175,10 @@ c_musl_static() { # TARGET: smoke linked statically against the musl archive, ru
   prefix=$(unpack_c "$t")
   zt=${t%%-*}-linux-musl
   out=$work/c/smoke-static-$t
-  "$ZIG" cc -target "$zt" -static -O2 -std=c11 -I"$prefix/include" packaging/smoke/smoke.c "$prefix/lib/libmixerlead.a" -o "$out"
+  # The archive, then the system libraries pkg-config --static names (-lgcc_s: zig's libunwind).
+  "$ZIG" cc -target "$zt" -static -O2 -std=c11 $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags mixerlead) \
+    packaging/smoke/smoke.c "$prefix/lib/libmixerlead.a" \
+    $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --libs-only-l --static mixerlead | tr ' ' '\n' | grep -vx -- -lmixerlead | paste -sd' ' -) -o "$out"
   if readelf -l "$out" | grep -q INTERP; then echo "  not static: it has a dynamic loader" >&2; return 1; fi
   case "$t" in
     "$arch"-*) ;;
@@ -185,7 +188,7 @@ c_musl_static() { # TARGET: smoke linked statically against the musl archive, ru
 }
 
 if [[ "$HOST_TARGET" == *linux* ]]; then zig_tools; fi # zig cc links the musl smoke tests
-if want python || want sdist; then start_index; fi
+if want python || want sdist || want arm64; then start_index; fi
 if want python; then
   run_case "$HOST_TARGET" python "pip install from a local index (pypiserver), smoke" -- python_wheel
 fi
@@ -209,10 +212,13 @@ if want c; then
   fi
 fi
 if want arm64 && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ]; then
-  run_case aarch64-unknown-linux-gnu "py + C" "arm64 Debian root (debootstrap), qemu-user: pip from the index, smoke; C via pkg-config, smoke" \
-    -- bash scripts/dist-test-arm64.sh "${INDEX_URL:-}"
+  if [ -n "${INDEX_URL:-}" ]; then
+    run_case aarch64-unknown-linux-gnu python "arm64 Debian root (debootstrap) under qemu-user: pip from the local index, smoke" \
+      -- bash scripts/dist-test-arm64.sh python "$INDEX_URL"
+  fi
+  run_case aarch64-unknown-linux-gnu C "arm64 Debian root under qemu-user: zig cc via pkg-config (shared), smoke" \
+    -- bash scripts/dist-test-arm64.sh c
 fi
-
 echo
 echo "dist-test results (mixerlead $version):"
 printf '  %s\n' "${results[@]}"
