@@ -102,6 +102,11 @@ typedef struct ml_client ml_client;
 typedef struct ml_model_list ml_model_list;
 
 /**
+ * The response of ml_request: its JSON text and request id.
+ */
+typedef struct ml_response ml_response;
+
+/**
  * A streamed reply being read with ml_stream_next.
  *
  * Threads: one thread at a time reads a stream with ml_stream_next (calls must not overlap;
@@ -385,6 +390,49 @@ void ml_model_list_free(ml_model_list *list);
  * from a language that cannot expand C macros). NULL is ignored.
  */
 void ml_request_options_init_size(ml_request_options *options, size_t size);
+
+/**
+ * Sends `method path` with an optional JSON body and, on success, stores the response in
+ * `*out` (free it with ml_response_free). Blocks the calling thread: not from inside an
+ * on_text / on_done callback (ML_ERR_INVALID_ARGUMENT).
+ *
+ * - `method`: `GET`, `POST`, `PATCH`, `DELETE`, … (any case).
+ * - `path`: relative to the base URL, starting with `/`, e.g. `/knowledge` or
+ *   `/knowledge/kb_1/reindex`; an id put in it must be percent-encoded by the caller. A query
+ *   (`?…`) may follow.
+ * - `json_body`: the request's JSON text (UTF-8), sent with `Content-Type: application/json`;
+ *   NULL: no body. Text that is not valid JSON is ML_ERR_INVALID_ARGUMENT, and nothing is sent.
+ * - `options`: this call's timeout, retries and extra headers (NULL: the client's).
+ *
+ * Retries, errors and metadata are those of every call: `GET`, `PATCH` and `DELETE` are
+ * retried like the models list (429, 408, 5xx, connection failures, timeouts); a `POST` only
+ * where nothing can have been created (429, a connection never made), never after a 5xx. A
+ * non-2xx answer is ML_ERR_STATUS with the service's message, status code and request id in
+ * the ml_last_error_ functions; a 2xx body that is not JSON is ML_ERR_DECODE.
+ */
+ml_status ml_request(ml_client *client,
+                     const char *method,
+                     const char *path,
+                     const char *json_body,
+                     const ml_request_options *options,
+                     ml_response **out);
+
+/**
+ * The response's JSON text (UTF-8, compact), "" when the body was empty; NULL for NULL. Valid
+ * until the response is freed.
+ */
+const char *ml_response_json(const ml_response *response);
+
+/**
+ * The response's request id (`X-Request-Id`, else `Request-Id`); NULL if the service sent
+ * none, or for NULL. Valid until the response is freed.
+ */
+const char *ml_response_request_id(const ml_response *response);
+
+/**
+ * Frees a response (NULL is ignored).
+ */
+void ml_response_free(ml_response *response);
 
 /**
  * The message of this thread's last failure ("" if none). Inside an `on_done` callback: that

@@ -2,9 +2,11 @@
 //
 //   mixerlead::Client client;                                  // reads MIXERLEAD_API_KEY
 //   for (std::string_view piece : client.stream("Hi")) std::cout << piece << std::flush;
+//   mixerlead::Response sources = client.request("GET", "/knowledge");   // sources.json
 //
 // Handles are RAII types; failures throw mixerlead::Error (status(), status_code(),
-// retry_after()). Link with -lmixerlead.
+// retry_after(), request_id()). Every call takes optional RequestOptions (timeout, retries,
+// extra headers for that call only). Link with -lmixerlead.
 #ifndef MIXERLEAD_HPP
 #define MIXERLEAD_HPP
 
@@ -21,14 +23,17 @@
 
 namespace mixerlead {
 
-/// A failure of the library: the C status, the HTTP status (0 if none) and Retry-After.
+/// A failure of the library: the C status, the HTTP status (0 if none), Retry-After and the
+/// request id of the response behind it.
 class Error : public std::runtime_error {
  public:
-  Error(ml_status status, std::string message, int status_code, double retry_after)
+  Error(ml_status status, std::string message, int status_code, double retry_after,
+        std::optional<std::string> request_id = std::nullopt)
       : std::runtime_error(std::move(message)),
         status_(status),
         status_code_(status_code),
-        retry_after_(retry_after) {}
+        retry_after_(retry_after),
+        request_id_(std::move(request_id)) {}
 
   /// The C status (ML_ERR_…).
   ml_status status() const noexcept { return status_; }
@@ -38,18 +43,27 @@ class Error : public std::runtime_error {
   std::optional<double> retry_after() const noexcept {
     return retry_after_ < 0 ? std::nullopt : std::optional<double>(retry_after_);
   }
+  /// The request id of the response behind the failure (a status error's, or a stream's that
+  /// broke); std::nullopt when there was none.
+  const std::optional<std::string>& request_id() const noexcept { return request_id_; }
 
  private:
   ml_status status_;
   int status_code_;
   double retry_after_;
+  std::optional<std::string> request_id_;
 };
 
 namespace detail {
+inline std::optional<std::string> optional_string(const char* text) {
+  return text ? std::optional<std::string>(text) : std::nullopt;
+}
+
 /// Throws this thread's last error when `status` is a failure.
 inline ml_status check(ml_status status) {
   if (status < 0) {
-    throw Error(status, ml_last_error_message(), ml_last_error_status_code(), ml_last_error_retry_after());
+    throw Error(status, ml_last_error_message(), ml_last_error_status_code(), ml_last_error_retry_after(),
+                optional_string(ml_last_error_request_id()));
   }
   return status;
 }
@@ -65,7 +79,41 @@ struct Options {
   double timeout = 0, connect_timeout = 0, read_timeout = 0, max_retry_wait = 0;  // seconds; 0: default
   int max_retries = -1;                                                           // < 0: default
   bool allow_insecure_http = false;
+  std::optional<std::string> ca_file;  // a PEM bundle trusted besides the system's roots
+  std::optional<std::string> proxy;    // e.g. "http://proxy:3128"; unset: HTTPS_PROXY etc.
 };
+
+/// Options of one call, overriding the client's for that call only.
+struct RequestOptions {
+  double timeout = 0;    // seconds until response headers; <= 0: the client's
+  int max_retries = -1;  // retries after the first attempt (0: one attempt); < 0: the client's
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (not Authorization)
+};
+
+namespace detail {
+/// RequestOptions as the C struct, with the header array it points to.
+class CRequestOptions {
+ public:
+  explicit CRequestOptions(const RequestOptions& options) {
+    ml_request_options_init(&c_);
+    c_.timeout = options.timeout;
+    c_.max_retries = options.max_retries;
+    for (const auto& header : options.headers) {
+      headers_.push_back(header.first.c_str());
+      headers_.push_back(header.second.c_str());
+    }
+    c_.headers = headers_.empty() ? nullptr : headers_.data();
+    c_.header_count = options.headers.size();
+  }
+  CRequestOptions(const CRequestOptions&) = delete;
+  CRequestOptions& operator=(const CRequestOptions&) = delete;
+  const ml_request_options* get() const noexcept { return &c_; }
+
+ private:
+  ml_request_options c_;
+  std::vector<const char*> headers_;
+};
+}  // namespace detail
 
 /// A chat message and its options.
 struct ChatRequest {
@@ -78,6 +126,25 @@ struct ChatRequest {
 struct Model {
   std::string id, name, task;
   bool requires_paid = false;
+};
+
+/// The models list, with the request id of its response.
+class ModelList : public std::vector<Model> {
+ public:
+  ModelList() = default;
+  ModelList(std::vector<Model> models, std::optional<std::string> request_id)
+      : std::vector<Model>(std::move(models)), request_id_(std::move(request_id)) {}
+  /// The response's request id (X-Request-Id), if the service sent one.
+  const std::optional<std::string>& request_id() const noexcept { return request_id_; }
+
+ private:
+  std::optional<std::string> request_id_;
+};
+
+/// The response of Client::request: its JSON text ("" for an empty body) and request id.
+struct Response {
+  std::string json;
+  std::optional<std::string> request_id;
 };
 
 /// A streamed reply: `for (std::string_view piece : stream)`. Destroying it mid-reply aborts
@@ -123,9 +190,11 @@ class Stream {
 
   /// The conversation id, once the service named it.
   std::optional<std::string> conversation_id() const {
-    const char* id = ml_stream_conversation_id(handle_.get());
-    return id ? std::optional<std::string>(id) : std::nullopt;
+    return detail::optional_string(ml_stream_conversation_id(handle_.get()));
   }
+
+  /// The response's request id (X-Request-Id), if the service sent one.
+  std::optional<std::string> request_id() const { return detail::optional_string(ml_stream_request_id(handle_.get())); }
 
   /// Reads the rest of the reply and returns it.
   std::string read() {
@@ -171,6 +240,9 @@ class Call {
   /// Cancels the call: no on_text runs after this returns (outside the callbacks), and on_done
   /// runs with ML_ERR_CANCELLED if it had not started.
   void cancel() { ml_call_cancel(handle_.get()); }
+
+  /// The response's request id (X-Request-Id) once its headers arrived.
+  std::optional<std::string> request_id() const { return detail::optional_string(ml_call_request_id(handle_.get())); }
 
  private:
   friend class Client;
@@ -219,52 +291,76 @@ class Client {
     c.max_retry_wait = options.max_retry_wait;
     c.max_retries = options.max_retries;
     c.allow_insecure_http = options.allow_insecure_http;
+    c.ca_file = detail::c_str_or_null(options.ca_file);
+    c.proxy = detail::c_str_or_null(options.proxy);
     ml_client* raw = nullptr;
     detail::check(ml_client_new(&c, &raw));
     handle_.reset(raw);
   }
 
   /// The models the service offers.
-  std::vector<Model> models() const {
+  ModelList models(const RequestOptions& options = {}) const {
+    detail::CRequestOptions c_options(options);
     ml_model_list* raw = nullptr;
-    detail::check(ml_models_list(handle_.get(), &raw));
+    detail::check(ml_models_list_with(handle_.get(), c_options.get(), &raw));
     std::unique_ptr<ml_model_list, decltype(&ml_model_list_free)> list(raw, &ml_model_list_free);
     std::vector<Model> models;
     for (size_t i = 0; i < ml_model_list_len(raw); ++i) {
       models.push_back({ml_model_list_id(raw, i), ml_model_list_name(raw, i), ml_model_list_task(raw, i),
                         ml_model_list_requires_paid(raw, i)});
     }
-    return models;
+    return ModelList(std::move(models), detail::optional_string(ml_model_list_request_id(raw)));
   }
 
   /// Sends a message; returns once the response headers arrived. Blocks: not from inside a
   /// callback of a Call.
-  Stream stream(const ChatRequest& request) const {
+  Stream stream(const ChatRequest& request, const RequestOptions& options = {}) const {
     ml_chat_request c{request.message.c_str(), detail::c_str_or_null(request.model),
                       detail::c_str_or_null(request.conversation_id)};
+    detail::CRequestOptions c_options(options);
     ml_stream* raw = nullptr;
-    detail::check(ml_chat_stream(handle_.get(), &c, &raw));
+    detail::check(ml_chat_stream_with(handle_.get(), &c, c_options.get(), &raw));
     return Stream(raw);
   }
 
-  Stream stream(const std::string& message) const { return stream(ChatRequest{message, {}, {}}); }
+  Stream stream(const std::string& message, const RequestOptions& options = {}) const {
+    return stream(ChatRequest{message, {}, {}}, options);
+  }
 
   /// Starts a chat whose pieces go to `on_text` (on the library's threads; return false to
   /// cancel) and whose end goes to `on_done` (status, conversation id, error message).
-  Call start(const ChatRequest& request, Call::OnText on_text, Call::OnDone on_done) const {
+  Call start(const ChatRequest& request, Call::OnText on_text, Call::OnDone on_done,
+             const RequestOptions& options = {}) const {
     auto callbacks = std::make_unique<Call::Callbacks>(Call::Callbacks{std::move(on_text), std::move(on_done)});
     ml_chat_request c{request.message.c_str(), detail::c_str_or_null(request.model),
                       detail::c_str_or_null(request.conversation_id)};
+    detail::CRequestOptions c_options(options);
     Call call;
     ml_call* raw = nullptr;
-    ml_status status = ml_chat_start(handle_.get(), &c, &Call::text_trampoline, &Call::done_trampoline,
-                                     callbacks.get(), &raw);
+    ml_status status = ml_chat_start_with(handle_.get(), &c, c_options.get(), &Call::text_trampoline,
+                                          &Call::done_trampoline, callbacks.get(), &raw);
     if (status == ML_OK) {
       callbacks.release();  // the call owns them now: done_trampoline deletes them
       call.handle_.reset(raw);
     }
     detail::check(status);
     return call;
+  }
+
+  /// Any other endpoint of the Workspace API (knowledge, skills, agents, artifacts): `method`
+  /// ("GET", "POST", "PATCH", "DELETE"), `path` relative to the base URL ("/knowledge"), an
+  /// optional JSON body (text; not valid JSON: Error(ML_ERR_INVALID_ARGUMENT), nothing sent).
+  /// Retried like the typed calls: GET, PATCH and DELETE on transient failures, POST only on
+  /// 429 and connections never made. Blocks: not from inside a callback of a Call.
+  Response request(const std::string& method, const std::string& path,
+                   const std::optional<std::string>& json_body = std::nullopt,
+                   const RequestOptions& options = {}) const {
+    detail::CRequestOptions c_options(options);
+    ml_response* raw = nullptr;
+    detail::check(ml_request(handle_.get(), method.c_str(), path.c_str(), detail::c_str_or_null(json_body),
+                             c_options.get(), &raw));
+    std::unique_ptr<ml_response, decltype(&ml_response_free)> response(raw, &ml_response_free);
+    return Response{ml_response_json(raw), detail::optional_string(ml_response_request_id(raw))};
   }
 
   /// The C handle, still owned by this object.

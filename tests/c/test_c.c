@@ -699,6 +699,190 @@ static void test_ca_file_and_proxy(void) {
   harness_unbound();
 }
 
+/* ---- The generic call: the rest of the Workspace API (SPEC §7) ---- */
+
+/* Workspaces are per key: each run of the suite (dynamic, static, ASan, valgrind) gets its own. */
+static ml_client *workspace_client(const char *script) {
+  static char key[64];
+  snprintf(key, sizeof key, "ml_test_c_workspace_%d", (int)getpid());
+  char url[512];
+  scenario_url(url, sizeof url, script);
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = key;
+  options.base_url = url;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  return client;
+}
+
+/* ml_request with a body; the response's JSON copied into `json` ("" on failure). */
+static ml_status request_json(ml_client *client, const char *method, const char *path, const char *body, char *json,
+                              size_t size) {
+  ml_response *response = NULL;
+  ml_status status = ml_request(client, method, path, body, NULL, &response);
+  snprintf(json, size, "%s", status == ML_OK ? ml_response_json(response) : "");
+  if (status == ML_OK) CHECK(starts_with(ml_response_request_id(response), "req_"));
+  ml_response_free(response);
+  return status;
+}
+
+/* The string value of "key" in `json` into `out` ("" if absent). */
+static void json_string(const char *json, const char *key, char *out, size_t size) {
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+  const char *at = strstr(json, pattern);
+  out[0] = 0;
+  if (!at) return;
+  at += strlen(pattern);
+  const char *end = strchr(at, '"');
+  if (end) snprintf(out, size, "%.*s", (int)(end - at), at);
+}
+
+static void test_request_knowledge(void) {
+  harness_bound("test_request_knowledge", 30);
+  ml_client *client = workspace_client("id=creq_kb");
+  char json[8192], id[64], path[128];
+  const char *body = "{\"text\": \"Notes from the C suite: caf\xc3\xa9\", \"name\": \"c-notes\"}";
+  CHECK_STATUS(request_json(client, "POST", "/knowledge", body, json, sizeof json), ML_OK);
+  json_string(json, "id", id, sizeof id);
+  CHECK(starts_with(id, "kb_"));
+  CHECK(strstr(json, "\"status\":\"indexing\"") != NULL);
+  CHECK_STATUS(request_json(client, "GET", "/knowledge", NULL, json, sizeof json), ML_OK);
+  CHECK(strstr(json, "\"sources\":[") != NULL && strstr(json, id) != NULL && strstr(json, "c-notes") != NULL);
+  /* The same text again: 409, with the service's message. */
+  ml_response *response = (ml_response *)0x1;
+  CHECK_STATUS(ml_request(client, "POST", "/knowledge", body, NULL, &response), ML_ERR_STATUS);
+  CHECK(response == NULL);
+  CHECK(ml_last_error_status_code() == 409);
+  CHECK(strstr(ml_last_error_message(), "already exists") != NULL);
+  CHECK(starts_with(ml_last_error_request_id(), "req_"));
+  /* PATCH, DELETE (any case), then it is gone; a second DELETE is a 404. */
+  snprintf(path, sizeof path, "/knowledge/%s", id);
+  CHECK_STATUS(request_json(client, "PATCH", path, "{\"enabled\": false}", json, sizeof json), ML_OK);
+  CHECK(strstr(json, "\"enabled\":0") != NULL);
+  CHECK_STATUS(request_json(client, "delete", path, NULL, json, sizeof json), ML_OK);
+  CHECK(strcmp(json, "{}") == 0);
+  CHECK_STATUS(request_json(client, "GET", "/knowledge", NULL, json, sizeof json), ML_OK);
+  CHECK(strstr(json, id) == NULL);
+  CHECK_STATUS(request_json(client, "DELETE", path, NULL, json, sizeof json), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 404 && strstr(ml_last_error_message(), id) != NULL);
+  CHECK(emulator_stat("creq_kb", "requests") == 7);
+  ml_client_free(client);
+  harness_unbound();
+}
+
+static void test_request_skills_and_agents(void) {
+  harness_bound("test_request_skills_and_agents", 30);
+  ml_client *client = workspace_client("id=creq_skills");
+  char json[8192];
+  CHECK_STATUS(request_json(client, "GET", "/skills", NULL, json, sizeof json), ML_OK);
+  CHECK(strstr(json, "\"id\":\"summarize\"") != NULL);
+  const char *run = "{\"skillId\": \"outline\", \"vars\": {\"topic\": \"C bindings\", \"depth\": 2}}";
+  CHECK_STATUS(request_json(client, "POST", "/skills/exec", run, json, sizeof json), ML_OK);
+  char output[1024];
+  json_string(json, "output", output, sizeof output);
+  CHECK(starts_with(output, "# Outline"));
+  CHECK(strstr(output, "**topic**: C bindings") != NULL && strstr(output, "**depth**: 2") != NULL);
+  CHECK_STATUS(request_json(client, "POST", "/skills/exec", "{\"skillId\": \"nope\"}", json, sizeof json),
+               ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 404 && strstr(ml_last_error_message(), "nope") != NULL);
+  ml_client_free(client);
+
+  /* Agent runs over the daily quota: 403, never retried. */
+  client = workspace_client("id=creq_agents");
+  char agent[64], path[128];
+  CHECK_STATUS(request_json(client, "POST", "/agents", "{\"name\": \"c-agent\", \"type\": \"research\", \"config\": {}}",
+                            json, sizeof json),
+               ML_OK);
+  json_string(json, "id", agent, sizeof agent);
+  CHECK(agent[0] != 0);
+  CHECK_STATUS(request_json(client, "POST", "/agents", "{\"name\": \"c-agent\", \"type\": \"research\"}", json, sizeof json),
+               ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 409 && strstr(ml_last_error_message(), "c-agent") != NULL);
+  snprintf(path, sizeof path, "/agents/%s/run", agent);
+  int ok = 0;
+  ml_status status;
+  while ((status = request_json(client, "POST", path, NULL, json, sizeof json)) == ML_OK && ok < 50) ok++;
+  CHECK(ok > 0);
+  CHECK_STATUS(status, ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 403 && strstr(ml_last_error_message(), "quota") != NULL);
+  long requests = emulator_stat("creq_agents", "requests");
+  CHECK(requests == 2 + ok + 1);
+  ml_client_free(client);
+  harness_unbound();
+}
+
+static void test_request_errors_and_retries(void) {
+  harness_bound("test_request_errors_and_retries", 30);
+  char json[1024];
+  /* A 413 (here scripted) with the service's message. */
+  ml_client *client = workspace_client("id=creq_413;fail=413;error_text=over%20the%20storage%20quota");
+  CHECK_STATUS(request_json(client, "POST", "/knowledge", "{\"text\": \"big\"}", json, sizeof json), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 413 && strstr(ml_last_error_message(), "over the storage quota") != NULL);
+  ml_client_free(client);
+  /* A POST is never sent twice after a 503; a GET is retried. */
+  client = workspace_client("id=creq_post;fail=503;times=1;retry_after=0.01");
+  CHECK_STATUS(request_json(client, "POST", "/knowledge", "{\"text\": \"once\"}", json, sizeof json), ML_ERR_STATUS);
+  CHECK(ml_last_error_status_code() == 503);
+  CHECK(emulator_stat("creq_post", "requests") == 1);
+  ml_client_free(client);
+  client = workspace_client("id=creq_get;fail=503;times=1;retry_after=0.01");
+  CHECK_STATUS(request_json(client, "GET", "/knowledge", NULL, json, sizeof json), ML_OK);
+  CHECK(strstr(json, "\"sources\"") != NULL);
+  CHECK(emulator_stat("creq_get", "requests") == 2);
+  ml_client_free(client);
+  /* Per-request options: one attempt, an extra header. */
+  client = workspace_client("id=creq_options;fail=503;times=1;retry_after=0.01");
+  const char *headers[] = {"X-Trace", "trace-request"};
+  ml_request_options options;
+  ml_request_options_init(&options);
+  options.max_retries = 0;
+  options.headers = headers;
+  options.header_count = 1;
+  ml_response *response = NULL;
+  CHECK_STATUS(ml_request(client, "GET", "/skills", NULL, &options, &response), ML_ERR_STATUS);
+  CHECK(emulator_stat("creq_options", "requests") == 1);
+  CHECK(emulator_saw_header("creq_options", "x-trace", "trace-request"));
+  CHECK_STATUS(ml_request(client, "GET", "/skills", NULL, &options, &response), ML_OK);
+  CHECK(strstr(ml_response_json(response), "\"skills\"") != NULL);
+  ml_response_free(response);
+  ml_client_free(client);
+
+  /* Bad arguments fail before anything is sent. */
+  client = workspace_client("id=creq_bad");
+  struct {
+    const char *method, *path, *body, *named;
+  } bad[] = {
+      {"POST", "/knowledge", "{\"text\": ", "not valid JSON"},
+      {"POST", "/knowledge", "", "not valid JSON"},
+      {"POST", "/knowledge", "{\"text\": \"caf\xe9\"}", "UTF-8"},
+      {"NOT A METHOD", "/knowledge", NULL, "method"},
+      {"", "/knowledge", NULL, "method"},
+      {NULL, "/knowledge", NULL, "method"},
+      {"GET", NULL, NULL, "path"},
+      {"GET", "knowledge", NULL, "path"},
+      {"GET", "/a/../b", NULL, "path"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    response = (ml_response *)0x1;
+    CHECK_STATUS(ml_request(client, bad[i].method, bad[i].path, bad[i].body, NULL, &response), ML_ERR_INVALID_ARGUMENT);
+    CHECK(response == NULL);
+    if (!strstr(ml_last_error_message(), bad[i].named)) fprintf(stderr, "case %zu: %s\n", i, ml_last_error_message());
+    CHECK(strstr(ml_last_error_message(), bad[i].named) != NULL);
+  }
+  const char *authorization[] = {"Authorization", "Bearer ml_other"};
+  options.headers = authorization;
+  CHECK_STATUS(ml_request(client, "GET", "/skills", NULL, &options, &response), ML_ERR_CONFIG);
+  CHECK(emulator_stat("creq_bad", "requests") <= 0);
+  CHECK_STATUS(ml_request(NULL, "GET", "/skills", NULL, NULL, &response), ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ml_request(client, "GET", "/skills", NULL, NULL, NULL), ML_ERR_INVALID_ARGUMENT);
+  CHECK(ml_response_json(NULL) == NULL && ml_response_request_id(NULL) == NULL);
+  ml_response_free(NULL);
+  ml_client_free(client);
+  harness_unbound();
+}
+
 static ml_client *shared_client;
 
 static void *stream_in_thread(void *arg) {
@@ -735,7 +919,7 @@ struct inside {
   atomic_int texts;
   atomic_int texts_after_free;
   atomic_int freed;
-  ml_status chat_stream_status, models_status, next_status;
+  ml_status chat_stream_status, models_status, next_status, request_status;
   bool messages_say_why;
   atomic_int done_calls;
   ml_status done_status;
@@ -760,6 +944,10 @@ static int inside_on_text(const char *text, size_t len, void *user_data) {
   c->models_status = ml_models_list(c->client, &models);
   c->messages_say_why &= strstr(ml_last_error_message(), INSIDE_MESSAGE) != NULL;
   ml_model_list_free(models);
+  ml_response *response = NULL;
+  c->request_status = ml_request(c->client, "GET", "/skills", NULL, NULL, &response);
+  c->messages_say_why &= strstr(ml_last_error_message(), INSIDE_MESSAGE) != NULL;
+  ml_response_free(response);
   const char *piece;
   size_t piece_len;
   c->next_status = ml_stream_next(c->stream, &piece, &piece_len);
@@ -803,6 +991,7 @@ static void test_calls_from_inside_callbacks(void) {
   CHECK(atomic_load(&c->freed) == 1);
   CHECK_STATUS(c->chat_stream_status, ML_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(c->models_status, ML_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(c->request_status, ML_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(c->next_status, ML_ERR_INVALID_ARGUMENT);
   CHECK(c->messages_say_why);
   /* The call freed from its own on_text: no piece after, on_done once, cancelled. */
@@ -1177,6 +1366,9 @@ int main(void) {
   RUN(test_request_options_size);
   RUN(test_request_ids);
   RUN(test_ca_file_and_proxy);
+  RUN(test_request_knowledge);
+  RUN(test_request_skills_and_agents);
+  RUN(test_request_errors_and_retries);
   RUN(test_eight_threads_share_a_client);
   RUN(test_calls_from_inside_callbacks);
   RUN(test_out_is_set_before_callbacks);

@@ -182,6 +182,106 @@ static void test_call_destroyed_inside_its_callback() {
   harness_unbound();
 }
 
+static bool starts_with(const std::optional<std::string>& text, const std::string& prefix) {
+  return text && text->rfind(prefix, 0) == 0;
+}
+
+// SPEC §6: per-request options on every call, request ids on lists, streams, calls and errors.
+static void test_request_options_and_metadata() {
+  harness_bound("test_request_options_and_metadata", 30);
+  mixerlead::Client client = client_for("id=cppopt");
+  mixerlead::RequestOptions options;
+  options.headers = {{"X-Trace", "cpp-1"}};
+  mixerlead::ModelList models = client.models(options);
+  CHECK(!models.empty() && starts_with(models.request_id(), "req_"));
+  CHECK(emulator_saw_header("cppopt", "x-trace", "cpp-1"));
+  options.headers = {{"X-Trace", "cpp-2"}, {"X-Other", "o"}};
+  mixerlead::Stream stream = client.stream("metadata", options);
+  CHECK(starts_with(stream.request_id(), "req_") && stream.request_id() != models.request_id());
+  CHECK(stream.read().find("metadata") != std::string::npos);
+  CHECK(emulator_saw_header("cppopt", "x-trace", "cpp-2") && emulator_saw_header("cppopt", "x-other", "o"));
+  std::atomic<int> done{0};
+  options.headers = {{"X-Trace", "cpp-3"}};
+  {
+    mixerlead::Call call = client.start(
+        {"pushed", std::nullopt, std::nullopt}, [](std::string_view) { return true; },
+        [&](ml_status, std::optional<std::string>, std::string) { ++done; }, options);
+    double deadline = now_seconds() + 10 * time_scale();
+    while (done == 0 && now_seconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    CHECK(starts_with(call.request_id(), "req_"));
+  }
+  CHECK(done == 1 && emulator_saw_header("cppopt", "x-trace", "cpp-3"));
+
+  // max_retries = 0 for one call; the client's retries for the others.
+  mixerlead::Client failing = client_for("id=cppretry;fail=503;retry_after=0.01");
+  mixerlead::RequestOptions once;
+  once.max_retries = 0;
+  bool thrown = false;
+  try {
+    failing.models(once);
+  } catch (const mixerlead::Error& e) {
+    thrown = e.status() == ML_ERR_STATUS && e.status_code() == 503 && starts_with(e.request_id(), "req_");
+  }
+  CHECK(thrown && emulator_stat("cppretry", "requests") == 1);
+  thrown = false;
+  try {
+    failing.models();
+  } catch (const mixerlead::Error& e) {
+    thrown = e.status_code() == 503;
+  }
+  CHECK(thrown && emulator_stat("cppretry", "requests") == 4);
+  // A bad option names itself.
+  mixerlead::RequestOptions bad;
+  bad.headers = {{"Authorization", "Bearer ml_x"}};
+  thrown = false;
+  try {
+    client.stream("x", bad);
+  } catch (const mixerlead::Error& e) {
+    thrown = e.status() == ML_ERR_CONFIG && std::string(e.what()).find("Authorization") != std::string::npos &&
+             !e.request_id();
+  }
+  CHECK(thrown);
+  harness_unbound();
+}
+
+// SPEC §7: the rest of the Workspace API through Client::request.
+static void test_generic_request() {
+  harness_bound("test_generic_request", 30);
+  char url[512];
+  scenario_url(url, sizeof url, "id=cppreq");
+  mixerlead::Options options;
+  options.api_key = "ml_test_cpp_workspace_" + std::to_string(getpid());
+  options.base_url = url;
+  mixerlead::Client client(options);
+  mixerlead::Response added = client.request("POST", "/knowledge", R"({"text": "C++ notes", "name": "cpp"})");
+  CHECK(added.json.find("\"status\":\"indexing\"") != std::string::npos && starts_with(added.request_id, "req_"));
+  mixerlead::Response sources = client.request("GET", "/knowledge");
+  CHECK(sources.json.find("\"cpp\"") != std::string::npos);
+  bool thrown = false;
+  try {
+    client.request("POST", "/knowledge", std::string(R"({"text": "C++ notes"})"));
+  } catch (const mixerlead::Error& e) {
+    thrown = e.status() == ML_ERR_STATUS && e.status_code() == 409 &&
+             std::string(e.what()).find("already exists") != std::string::npos && starts_with(e.request_id(), "req_");
+  }
+  CHECK(thrown);
+  thrown = false;
+  try {
+    client.request("POST", "/knowledge", "{not json");
+  } catch (const mixerlead::Error& e) {
+    thrown = e.status() == ML_ERR_INVALID_ARGUMENT;
+  }
+  CHECK(thrown);
+  mixerlead::RequestOptions traced;
+  traced.headers = {{"X-Trace", "cpp-request"}};
+  mixerlead::Response output =
+      client.request("POST", "/skills/exec", R"({"skillId": "summarize", "vars": {"text": "C++"}})", traced);
+  CHECK(output.json.find("# Summarize") != std::string::npos);
+  CHECK(emulator_saw_header("cppreq", "x-trace", "cpp-request"));
+  CHECK(emulator_stat("cppreq", "requests") == 4);  // the bad JSON was never sent
+  harness_unbound();
+}
+
 int main() {
   harness_suite = "c++";
   RUN(test_raii_range_for_and_models);
@@ -189,5 +289,7 @@ int main() {
   RUN(test_lambda_callbacks);
   RUN(test_move_assignment_frees_the_old_call_first);
   RUN(test_call_destroyed_inside_its_callback);
+  RUN(test_request_options_and_metadata);
+  RUN(test_generic_request);
   return harness_summary("c++");
 }
