@@ -391,8 +391,8 @@ function splitLogger(options) {
 /** The native client the next `new Client()` adopts instead of building one (`withOptions`). */
 let adopting = null;
 
-/** `node/<version>`: the runtime the User-Agent names after the platform. */
-const RUNTIME = `node/${process.versions.node}`;
+/** What the User-Agent names: `mixerlead-node/<v> (linux; x64) node/20.20.2`. */
+const AGENT = { os: process.platform, arch: process.arch, runtime: `node/${process.versions.node}` };
 
 /**
  * A client of MixerLead's Workspace API. Options fall back to the environment
@@ -417,7 +417,7 @@ class Client {
       }
       const [rest, deliver] = splitLogger(options);
       // The native client sets each option by name; it knows them all, their types and checks.
-      this.#native = sync(() => new native.NativeClient(rest, RUNTIME, deliver));
+      this.#native = sync(() => new native.NativeClient(rest, AGENT, deliver));
     }
     const nativeClient = () => this.#native;
     /** `client.models.list()`. */

@@ -42,6 +42,18 @@ impl NativeModelList {
     }
 }
 
+/// What the `User-Agent` says of where the client runs, as Node names it:
+/// `mixerlead-node/0.1.0 (<os>; <arch>) <runtime>`.
+#[napi(object, object_to_js = false)]
+pub struct NativeAgent {
+    /// `process.platform` (`linux`, `darwin`, `win32`).
+    pub os: String,
+    /// `process.arch` (`x64`, `arm64`).
+    pub arch: String,
+    /// `node/<process.versions.node>`.
+    pub runtime: String,
+}
+
 /// The core client. The API key lives only here, in native memory.
 #[napi]
 pub struct NativeClient {
@@ -51,16 +63,17 @@ pub struct NativeClient {
 #[napi]
 impl NativeClient {
     /// A client from a JS options object: each property with a value is set by its name
-    /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`). `runtime` ends the
-    /// User-Agent (`node/20.20.2`). `log(level, text)`, when given, receives the client's log
-    /// records on this thread (the `logger` option, which JS keeps out of `options`).
+    /// (`apiKey`, `timeout`, …; see the core's `ClientBuilder::set`). `agent` names the
+    /// platform and the runtime in the User-Agent. `log(level, text)`, when given, receives the
+    /// client's log records on this thread (the `logger` option, which JS keeps out of
+    /// `options`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: Object, runtime: Option<String>, log: Option<Deliver<'_>>) -> Result<Self> {
+    pub fn new(options: Object, agent: Option<NativeAgent>, log: Option<Deliver<'_>>) -> Result<Self> {
         guard(|| {
             let values = options::values(&options, "client option")?;
             let mut builder = Client::builder().surface("node");
-            if let Some(runtime) = runtime {
-                builder = builder.runtime(runtime);
+            if let Some(NativeAgent { os, arch, runtime }) = agent {
+                builder = builder.platform(os, arch).runtime(runtime);
             }
             if let Some(log) = &log {
                 builder = builder.log_sink(log::sink(log)?);

@@ -2,7 +2,8 @@
 //! object goes to `ClientBuilder::set` by name (the core knows every option, its type, its
 //! checks); the binding only turns JS values into [`OptionValue`]s.
 
-use mixerlead::{ClientBuilder, Error, ErrorKind, OptionValue, RequestOptions};
+use mixerlead::binding::OptionValue;
+use mixerlead::{ClientBuilder, Error, ErrorKind, RequestOptions};
 use napi::bindgen_prelude::*;
 
 use crate::errors::{to_napi, InvalidAs};
@@ -14,20 +15,21 @@ pub(crate) fn values(options: &Object, what: &str) -> Result<Vec<(String, Option
     let mut values = Vec::new();
     for name in Object::keys(options)? {
         let Some(value) = options.get::<Unknown>(&name)? else { continue };
-        let value = match value.get_type()? {
-            ValueType::Undefined | ValueType::Null => continue,
-            // SAFETY (each cast): the value is of the type `get_type` just reported.
-            ValueType::String => OptionValue::Text(unsafe { value.cast::<String>() }?),
-            ValueType::Number => OptionValue::Number(unsafe { value.cast::<f64>() }?),
-            ValueType::Boolean => OptionValue::Flag(unsafe { value.cast::<bool>() }?),
-            other => {
+        let value_type = value.get_type()?;
+        if matches!(value_type, ValueType::Undefined | ValueType::Null) {
+            continue;
+        }
+        let value = match primitive(&value, value_type)? {
+            Some(value) => value,
+            None => {
                 // An unknown name is the first thing to say (a ConfigurationError from the core).
                 if let Err(unknown) = ClientBuilder::default().set(&name, OptionValue::Text(String::new())) {
                     if unknown.kind() == ErrorKind::Configuration {
                         return Err(to_napi(unknown, InvalidAs::Type));
                     }
                 }
-                let message = format!("{what} {name} must be a string, a number or a boolean, not {}", js_type(other));
+                let message =
+                    format!("{what} {name} must be a string, a number or a boolean, not {}", js_type(value_type));
                 return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
             }
         };
@@ -80,44 +82,61 @@ pub(crate) fn js_type(value_type: ValueType) -> &'static str {
 }
 
 /// The options of one call (`{ signal, timeout, maxRetries, headers }`; `signal` stays in JS)
-/// as the core's [`RequestOptions`]. The core checks the values when the call starts; here
-/// only their JS types are checked. An unknown name is a `ConfigurationError` naming it.
+/// as the core's [`RequestOptions`]: `headers` through `RequestOptions::header`, every other
+/// name through `RequestOptions::set`, which knows them (an unknown name is a
+/// `ConfigurationError` naming it). The core checks the values' ranges when the call starts.
 pub(crate) fn request_options(options: Option<&Object>) -> Result<RequestOptions> {
     let mut out = RequestOptions::new();
     let Some(options) = options else { return Ok(out) };
     for name in Object::keys(options)? {
         let Some(value) = options.get::<Unknown>(&name)? else { continue };
         let value_type = value.get_type()?;
-        if matches!(value_type, ValueType::Undefined | ValueType::Null) {
-            continue;
-        }
-        let wrong_type = |expected: &str| {
-            let message = format!("request option {name} must be {expected}, not {}", js_type(value_type));
-            to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type)
-        };
         out = match (name.as_str(), value_type) {
-            ("signal", _) => continue,
-            // SAFETY (each cast): the value is of the type `get_type` just reported.
-            ("timeout", ValueType::Number) => out.timeout_secs(unsafe { value.cast::<f64>() }?),
-            ("timeout", _) => return Err(wrong_type("a number of seconds")),
-            ("maxRetries" | "max_retries", ValueType::Number) => {
-                let n = unsafe { value.cast::<f64>() }?;
-                if n.fract() != 0.0 || n.abs() >= 9.0e15 {
-                    let message = format!("request option {name} must be a whole number, got {n}");
-                    return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Range));
-                }
-                out.max_retries(n as i64)
-            }
-            ("maxRetries" | "max_retries", _) => return Err(wrong_type("a whole number")),
+            (_, ValueType::Undefined | ValueType::Null) | ("signal", _) => continue,
+            // SAFETY: the value is an object, as `get_type` just reported.
             ("headers", ValueType::Object) => headers(out, &unsafe { value.cast::<Object>() }?)?,
-            ("headers", _) => return Err(wrong_type("an object of header names and values")),
-            (other, _) => {
-                let message = format!("unknown request option {other:?} (signal, timeout, maxRetries, headers)");
-                return Err(to_napi(Error::new(ErrorKind::Configuration, message), InvalidAs::Type));
+            ("headers", other) => {
+                let message = format!(
+                    "request option headers must be an object of header names and values, not {}",
+                    js_type(other)
+                );
+                return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
+            }
+            _ => {
+                let value = match primitive(&value, value_type)? {
+                    Some(value) => value,
+                    None => {
+                        // An unknown name is the first thing to say (a ConfigurationError from the core).
+                        if let Err(unknown) = RequestOptions::new().set(&name, OptionValue::Number(0.0)) {
+                            if unknown.kind() == ErrorKind::Configuration {
+                                return Err(to_napi(unknown, InvalidAs::Type));
+                            }
+                        }
+                        let message = format!("request option {name} must be a number, not {}", js_type(value_type));
+                        return Err(to_napi(Error::new(ErrorKind::InvalidArgument, message), InvalidAs::Type));
+                    }
+                };
+                let probe = zero_like(&value);
+                out.set(&name, value).map_err(|error| {
+                    // As for client options: a RangeError when the option takes this type at all.
+                    let takes_type = RequestOptions::new().set(&name, probe).is_ok();
+                    to_napi(error, if takes_type { InvalidAs::Range } else { InvalidAs::Type })
+                })?
             }
         };
     }
     Ok(out)
+}
+
+/// A string, a number or a boolean as an [`OptionValue`]; `None` for any other type.
+fn primitive(value: &Unknown, value_type: ValueType) -> Result<Option<OptionValue>> {
+    // SAFETY (each cast): the value is of the type `get_type` reported.
+    Ok(Some(match value_type {
+        ValueType::String => OptionValue::Text(unsafe { value.cast::<String>() }?),
+        ValueType::Number => OptionValue::Number(unsafe { value.cast::<f64>() }?),
+        ValueType::Boolean => OptionValue::Flag(unsafe { value.cast::<bool>() }?),
+        _ => return Ok(None),
+    }))
 }
 
 /// `out` with the extra headers of `headers` (`{ name: value }`); the core checks names and

@@ -1,6 +1,6 @@
 //! `NativeStream`: a streamed reply, crossing into JS a batch of pieces at a time.
 
-use mixerlead::bridge::{Pull, SharedStream};
+use mixerlead::binding::{Pull, SharedStream};
 use mixerlead::{Batch, ChatStream, Error};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use futures_util::FutureExt;
-use mixerlead::bridge::Cancellation;
+use mixerlead::binding::{handle, Cancellation};
 use mixerlead::Error;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -32,7 +32,7 @@ where
     F: Future<Output = mixerlead::Result<T>> + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred()?;
-    mixerlead::runtime::handle().spawn(async move {
+    handle().spawn(async move {
         match AssertUnwindSafe(future).catch_unwind().await {
             Ok(Ok(value)) => deferred.resolve(move |_| Ok(Guarded(value))),
             Ok(Err(error)) => deferred.reject(to_napi(error, invalid_as)),
