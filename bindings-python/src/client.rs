@@ -101,6 +101,11 @@ impl NativeClient {
         }
     }
 
+    /// Whether this client and `other` share one connection pool (for the tests).
+    fn _shares_pool_with(&self, other: &NativeClient) -> bool {
+        self.inner.shares_pool_with(&other.inner)
+    }
+
     /// The client without its key (at most the key's last 4 characters).
     fn __repr__(&self) -> String {
         format!("{:?}", self.inner)

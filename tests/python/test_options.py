@@ -82,6 +82,8 @@ def test_with_options_derives_a_client_and_leaves_the_original(emu: Emulator, si
     derived = base.with_options(project_id="proj_b", max_retries=0)
     assert type(derived) is mixerlead.Client
     assert derived.base_url == base.base_url
+    assert derived._live._shares_pool_with(base._live), "one connection pool"
+    assert not base.with_options(connect_timeout=3)._live._shares_pool_with(base._live), "how connections are made"
     derived.models.list()
     assert emu.stats(sid)["last_headers"]["x-project-id"] == "proj_b"
     base.models.list()
