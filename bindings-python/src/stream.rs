@@ -43,8 +43,12 @@ impl Local {
         self.batch = BatchReader::new(batch);
     }
 
-    /// Takes what a pull gave: `Ok(true)` with pieces to serve, `Ok(false)` at the end.
+    /// Takes what a pull gave: `Ok(true)` with pieces to serve (none yet for `Pending`, which
+    /// leaves a pull under way alone), `Ok(false)` at the end.
     fn settle(&mut self, shared: &SharedStream, pull: Pull) -> Result<bool, Error> {
+        if matches!(pull, Pull::Pending) {
+            return Ok(true);
+        }
         self.pulling = false;
         if self.closed {
             if let Pull::Ready(_) = pull {
