@@ -3,6 +3,43 @@
 
 use std::path::Path;
 
+/// The export/import macro on every declaration (cbindgen.toml's `fn.prefix`).
+const ML_API: &str = r#"
+/*
+ * ML_API marks every function of the library. On Windows it imports them from mixerlead.dll;
+ * define ML_STATIC when linking the static library instead (CMake's mixerlead::static target
+ * does). Elsewhere it gives them default visibility. Define ML_API yourself to override both.
+ */
+#ifndef ML_API
+#  if defined(_WIN32) || defined(__CYGWIN__)
+#    if defined(ML_STATIC)
+#      define ML_API
+#    else
+#      define ML_API __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define ML_API __attribute__((visibility("default")))
+#  else
+#    define ML_API
+#  endif
+#endif
+"#;
+
+/// `ML_VERSION_MAJOR/MINOR/PATCH` and `ML_VERSION_STRING`: the crate's version when the header
+/// was generated (the library's own is `ml_version()`).
+fn version_macros() -> String {
+    let part = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"));
+    format!(
+        "\n/* The version of this header; ml_version() is the library's. */\n\
+         #define ML_VERSION_MAJOR {}\n#define ML_VERSION_MINOR {}\n#define ML_VERSION_PATCH {}\n\
+         #define ML_VERSION_STRING \"{}\"\n",
+        part("CARGO_PKG_VERSION_MAJOR"),
+        part("CARGO_PKG_VERSION_MINOR"),
+        part("CARGO_PKG_VERSION_PATCH"),
+        part("CARGO_PKG_VERSION"),
+    )
+}
+
 fn main() {
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let header = Path::new(&crate_dir).join("../include/mixerlead.h");
@@ -12,7 +49,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=MIXERLEAD_UPDATE_HEADER");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmixerlead.so");
 
-    let config = cbindgen::Config::from_file(Path::new(&crate_dir).join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(Path::new(&crate_dir).join("cbindgen.toml")).expect("cbindgen.toml");
+    config.after_includes =
+        Some(format!("{}{}\n{}", version_macros(), ML_API, config.after_includes.unwrap_or_default()));
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)

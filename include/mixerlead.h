@@ -28,6 +28,32 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The version of this header; ml_version() is the library's. */
+#define ML_VERSION_MAJOR 0
+#define ML_VERSION_MINOR 1
+#define ML_VERSION_PATCH 0
+#define ML_VERSION_STRING "0.1.0"
+
+/*
+ * ML_API marks every function of the library. On Windows it imports them from mixerlead.dll;
+ * define ML_STATIC when linking the static library instead (CMake's mixerlead::static target
+ * does). Elsewhere it gives them default visibility. Define ML_API yourself to override both.
+ */
+#ifndef ML_API
+#  if defined(_WIN32) || defined(__CYGWIN__)
+#    if defined(ML_STATIC)
+#      define ML_API
+#    else
+#      define ML_API __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define ML_API __attribute__((visibility("default")))
+#  else
+#    define ML_API
+#  endif
+#endif
+
 /**
  * Sets `options` (an ml_request_options) to the defaults and its `size` to the size this
  * program was built with (the library then reads only the fields that program knows).
@@ -255,6 +281,7 @@ extern "C" {
  * the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail there with
  * ML_ERR_INVALID_ARGUMENT, as they could wait on the thread they block.
  */
+ML_API
 ml_status ml_chat_start(ml_client *client,
                         const ml_chat_request *request,
                         ml_on_text on_text,
@@ -265,6 +292,7 @@ ml_status ml_chat_start(ml_client *client,
 /**
  * ml_chat_start with options for this call (NULL: the client's).
  */
+ML_API
 ml_status ml_chat_start_with(ml_client *client,
                              const ml_chat_request *request,
                              const ml_request_options *options,
@@ -278,7 +306,7 @@ ml_status ml_chat_start_with(ml_client *client,
  * arrived; NULL before that, if the service sent none, or for NULL. Valid until the call is
  * freed; any thread, also inside the call's own callbacks (e.g. on_done).
  */
-const char *ml_call_request_id(const ml_call *call);
+ML_API const char *ml_call_request_id(const ml_call *call);
 
 /**
  * Cancels the call: its request is aborted, no further on_text runs, and on_done runs with
@@ -295,7 +323,7 @@ const char *ml_call_request_id(const ml_call *call);
  * In a child process forked after the call was started it does nothing (the call is the
  * parent's).
  */
-void ml_call_cancel(ml_call *call);
+ML_API void ml_call_cancel(ml_call *call);
 
 /**
  * Frees the call (NULL is ignored).
@@ -311,18 +339,18 @@ void ml_call_cancel(ml_call *call);
  * In a child process forked after the call was started, it releases the handle without
  * cancelling or waiting (the call runs in the parent; its memory is not reclaimed).
  */
-void ml_call_free(ml_call *call);
+ML_API void ml_call_free(ml_call *call);
 
 /**
  * Sets every field of `options` to "default".
  */
-void ml_client_options_init(ml_client_options *options);
+ML_API void ml_client_options_init(ml_client_options *options);
 
 /**
  * Creates a client from `options` (NULL: all defaults, from the environment). On success
  * `*out` holds it; free it with ml_client_free.
  */
-ml_status ml_client_new(const ml_client_options *options, ml_client **out);
+ML_API ml_status ml_client_new(const ml_client_options *options, ml_client **out);
 
 /**
  * Frees a client (NULL is ignored). Streams and calls already started keep working. May be
@@ -331,18 +359,19 @@ ml_status ml_client_new(const ml_client_options *options, ml_client **out);
  * in the child): its memory is not reclaimed, and connections it opened in the child close
  * when idle or at exit.
  */
-void ml_client_free(ml_client *client);
+ML_API void ml_client_free(ml_client *client);
 
 /**
  * Lists the models; on success `*out` holds the list (free it with ml_model_list_free).
  * Blocks the calling thread: not from inside an on_text / on_done callback
  * (ML_ERR_INVALID_ARGUMENT).
  */
-ml_status ml_models_list(ml_client *client, ml_model_list **out);
+ML_API ml_status ml_models_list(ml_client *client, ml_model_list **out);
 
 /**
  * ml_models_list with options for this call (NULL: the client's).
  */
+ML_API
 ml_status ml_models_list_with(ml_client *client,
                               const ml_request_options *options,
                               ml_model_list **out);
@@ -351,37 +380,37 @@ ml_status ml_models_list_with(ml_client *client,
  * The request id of the models list's response (`X-Request-Id`, else `Request-Id`); NULL if
  * the service sent none, or for NULL. Valid until the list is freed.
  */
-const char *ml_model_list_request_id(const ml_model_list *list);
+ML_API const char *ml_model_list_request_id(const ml_model_list *list);
 
 /**
  * How many models the list holds (0 for NULL).
  */
-size_t ml_model_list_len(const ml_model_list *list);
+ML_API size_t ml_model_list_len(const ml_model_list *list);
 
 /**
  * The id of model `i` (NULL when out of range); valid until the list is freed.
  */
-const char *ml_model_list_id(const ml_model_list *list, size_t i);
+ML_API const char *ml_model_list_id(const ml_model_list *list, size_t i);
 
 /**
  * The display name of model `i` (NULL when out of range).
  */
-const char *ml_model_list_name(const ml_model_list *list, size_t i);
+ML_API const char *ml_model_list_name(const ml_model_list *list, size_t i);
 
 /**
  * What model `i` is for (NULL when out of range).
  */
-const char *ml_model_list_task(const ml_model_list *list, size_t i);
+ML_API const char *ml_model_list_task(const ml_model_list *list, size_t i);
 
 /**
  * Whether model `i` needs a paid plan (false when out of range).
  */
-bool ml_model_list_requires_paid(const ml_model_list *list, size_t i);
+ML_API bool ml_model_list_requires_paid(const ml_model_list *list, size_t i);
 
 /**
  * Frees a models list (NULL is ignored).
  */
-void ml_model_list_free(ml_model_list *list);
+ML_API void ml_model_list_free(ml_model_list *list);
 
 /**
  * Sets `options` to the defaults (the client's options) and its `size` field, writing no more
@@ -389,7 +418,7 @@ void ml_model_list_free(ml_model_list *list);
  * ml_request_options_init(&options) macro, which passes it (call this function directly only
  * from a language that cannot expand C macros). NULL is ignored.
  */
-void ml_request_options_init_size(ml_request_options *options, size_t size);
+ML_API void ml_request_options_init_size(ml_request_options *options, size_t size);
 
 /**
  * Sends `method path` with an optional JSON body and, on success, stores the response in
@@ -410,6 +439,7 @@ void ml_request_options_init_size(ml_request_options *options, size_t size);
  * non-2xx answer is ML_ERR_STATUS with the service's message, status code and request id in
  * the ml_last_error_ functions; a 2xx body that is not JSON is ML_ERR_DECODE.
  */
+ML_API
 ml_status ml_request(ml_client *client,
                      const char *method,
                      const char *path,
@@ -421,34 +451,34 @@ ml_status ml_request(ml_client *client,
  * The response's JSON text (UTF-8, compact), "" when the body was empty; NULL for NULL. Valid
  * until the response is freed.
  */
-const char *ml_response_json(const ml_response *response);
+ML_API const char *ml_response_json(const ml_response *response);
 
 /**
  * The response's request id (`X-Request-Id`, else `Request-Id`); NULL if the service sent
  * none, or for NULL. Valid until the response is freed.
  */
-const char *ml_response_request_id(const ml_response *response);
+ML_API const char *ml_response_request_id(const ml_response *response);
 
 /**
  * Frees a response (NULL is ignored).
  */
-void ml_response_free(ml_response *response);
+ML_API void ml_response_free(ml_response *response);
 
 /**
  * The message of this thread's last failure ("" if none). Inside an `on_done` callback: that
  * call's failure. Valid until the next failure on this thread.
  */
-const char *ml_last_error_message(void);
+ML_API const char *ml_last_error_message(void);
 
 /**
  * The HTTP status of this thread's last failure; 0 when it was not an HTTP status.
  */
-int ml_last_error_status_code(void);
+ML_API int ml_last_error_status_code(void);
 
 /**
  * Seconds the service asked to wait (Retry-After) with this thread's last failure; < 0 if none.
  */
-double ml_last_error_retry_after(void);
+ML_API double ml_last_error_retry_after(void);
 
 /**
  * The request id (response header `X-Request-Id`, else `Request-Id`) of the response behind
@@ -456,12 +486,19 @@ double ml_last_error_retry_after(void);
  * arrived, that stream's. NULL when the failure had none (no response, or the service sent no
  * id). Inside an `on_done` callback: that call's. Valid until the next failure on this thread.
  */
-const char *ml_last_error_request_id(void);
+ML_API const char *ml_last_error_request_id(void);
+
+/**
+ * A stable name for `status`: "ML_OK", "ML_DONE", "ML_ERR_INVALID_ARGUMENT", … (the
+ * enumerator's own name), or "ML_UNKNOWN" for a value that is not an ml_status. Static: never
+ * freed. For a failure's details, see ml_last_error_message().
+ */
+ML_API const char *ml_status_str(ml_status status);
 
 /**
  * The library's version, as in its User-Agent `mixerlead-c/<version>`.
  */
-const char *ml_version(void);
+ML_API const char *ml_version(void);
 
 /**
  * Sends a message and waits for the response headers (blocking the calling thread); on success
@@ -471,11 +508,12 @@ const char *ml_version(void);
  * (ML_ERR_INVALID_ARGUMENT: the callbacks run on the library's threads, where waiting could
  * wait on itself).
  */
-ml_status ml_chat_stream(ml_client *client, const ml_chat_request *request, ml_stream **out);
+ML_API ml_status ml_chat_stream(ml_client *client, const ml_chat_request *request, ml_stream **out);
 
 /**
  * ml_chat_stream with options for this call (NULL: the client's).
  */
+ML_API
 ml_status ml_chat_stream_with(ml_client *client,
                               const ml_chat_request *request,
                               const ml_request_options *options,
@@ -491,20 +529,20 @@ ml_status ml_chat_stream_with(ml_client *client,
  * on_done callback (ML_ERR_INVALID_ARGUMENT). In a child process forked after the stream was
  * made: ML_ERR_INVALID_ARGUMENT at once (the stream belongs to the parent).
  */
-ml_status ml_stream_next(ml_stream *stream, const char **text, size_t *len);
+ML_API ml_status ml_stream_next(ml_stream *stream, const char **text, size_t *len);
 
 /**
  * The conversation id, or NULL until the service named it. Valid until the stream is freed.
  * May be called from any thread, also while another thread is inside ml_stream_next. In a
  * forked child: the id if it was known before the fork, else NULL.
  */
-const char *ml_stream_conversation_id(const ml_stream *stream);
+ML_API const char *ml_stream_conversation_id(const ml_stream *stream);
 
 /**
  * The request id of the stream's response (`X-Request-Id`, else `Request-Id`); NULL if the
  * service sent none, or for NULL. Valid until the stream is freed; any thread.
  */
-const char *ml_stream_request_id(const ml_stream *stream);
+ML_API const char *ml_stream_request_id(const ml_stream *stream);
 
 /**
  * Frees a stream (NULL is ignored); an unfinished stream's request is aborted. Not while
@@ -513,7 +551,7 @@ const char *ml_stream_request_id(const ml_stream *stream);
  * dropped (that would touch the parent's runtime, whose threads are not in the child); its
  * memory is not reclaimed.
  */
-void ml_stream_free(ml_stream *stream);
+ML_API void ml_stream_free(ml_stream *stream);
 
 #ifdef __cplusplus
 }  // extern "C"

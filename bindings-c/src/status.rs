@@ -36,6 +36,45 @@ pub enum ml_status {
     ML_ERR_INTERNAL = -9,
 }
 
+/// An `ml_status` as C passes it in: any `int`, as C does not keep an enum to its values (a
+/// Rust enum must never hold another). The header names it `ml_status` (cbindgen.toml).
+#[allow(non_camel_case_types)]
+pub type ml_status_value = c_int;
+
+impl ml_status {
+    /// Every status, for reading one from C.
+    const ALL: [ml_status; 11] = [
+        ml_status::ML_OK,
+        ml_status::ML_DONE,
+        ml_status::ML_ERR_INVALID_ARGUMENT,
+        ml_status::ML_ERR_CONFIG,
+        ml_status::ML_ERR_CONNECTION,
+        ml_status::ML_ERR_TIMEOUT,
+        ml_status::ML_ERR_STATUS,
+        ml_status::ML_ERR_STREAM,
+        ml_status::ML_ERR_DECODE,
+        ml_status::ML_ERR_CANCELLED,
+        ml_status::ML_ERR_INTERNAL,
+    ];
+
+    /// The enumerator's name, as C spells it.
+    fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            ml_status::ML_OK => c"ML_OK",
+            ml_status::ML_DONE => c"ML_DONE",
+            ml_status::ML_ERR_INVALID_ARGUMENT => c"ML_ERR_INVALID_ARGUMENT",
+            ml_status::ML_ERR_CONFIG => c"ML_ERR_CONFIG",
+            ml_status::ML_ERR_CONNECTION => c"ML_ERR_CONNECTION",
+            ml_status::ML_ERR_TIMEOUT => c"ML_ERR_TIMEOUT",
+            ml_status::ML_ERR_STATUS => c"ML_ERR_STATUS",
+            ml_status::ML_ERR_STREAM => c"ML_ERR_STREAM",
+            ml_status::ML_ERR_DECODE => c"ML_ERR_DECODE",
+            ml_status::ML_ERR_CANCELLED => c"ML_ERR_CANCELLED",
+            ml_status::ML_ERR_INTERNAL => c"ML_ERR_INTERNAL",
+        }
+    }
+}
+
 /// This thread's last failure.
 struct LastError {
     message: CString,
@@ -173,6 +212,14 @@ pub extern "C" fn ml_last_error_request_id() -> *const c_char {
             })
             .unwrap_or(std::ptr::null())
     })
+}
+
+/// A stable name for `status`: "ML_OK", "ML_DONE", "ML_ERR_INVALID_ARGUMENT", … (the
+/// enumerator's own name), or "ML_UNKNOWN" for a value that is not an ml_status. Static: never
+/// freed. For a failure's details, see ml_last_error_message().
+#[no_mangle]
+pub extern "C" fn ml_status_str(status: ml_status_value) -> *const c_char {
+    ml_status::ALL.iter().find(|s| **s as c_int == status).map_or(c"ML_UNKNOWN", |s| s.name()).as_ptr()
 }
 
 /// The library's version, as in its User-Agent `mixerlead-c/<version>`.

@@ -18,6 +18,7 @@ asan=(-fsanitize=address -fno-omit-frame-pointer)
 cc -std=c11 "${cflags[@]}" "${asan[@]}" "$root/tests/c/test_c.c" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_c_asan"
 c++ -std=c++17 "${cflags[@]}" "${asan[@]}" "$root/tests/c/test_cpp.cpp" -L"$lib" -lmixerlead -lpthread -Wl,-rpath,"$lib" -o "$out/test_cpp_asan"
 cc -std=c11 "${cflags[@]}" "$root/examples/c/chat.c" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_c"
+cc -std=c11 "${cflags[@]}" "$root/examples/c/knowledge.c" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_knowledge"
 c++ -std=c++17 "${cflags[@]}" "$root/examples/cpp/chat.cpp" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_cpp"
 
 # The emulator, and a second one over TLS (its certificate in $ca_file) for ca_file and proxy.
@@ -46,7 +47,26 @@ MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --num-callers=40 --leak-check=full --show
 # The examples build and run against the emulator as a user would run them.
 MIXERLEAD_API_KEY=ml_test_example MIXERLEAD_BASE_URL=$base "$out/example_c" "Hi from the C example" | grep "Hi from the C example" >/dev/null
 MIXERLEAD_API_KEY=ml_test_example MIXERLEAD_BASE_URL=$base "$out/example_cpp" "Hi from C++" | grep "reply 2 in" >/dev/null
-echo "examples: 2 passed, 0 failed"
+MIXERLEAD_API_KEY=ml_test_example MIXERLEAD_BASE_URL=$base "$out/example_knowledge" "Indexed from C" | grep "Indexed from C" >/dev/null
+echo "examples: 3 passed, 0 failed"
+
+# ML_API: a Windows program imports the functions from mixerlead.dll (its object refers to
+# __imp_ml_version), or links them statically with ML_STATIC. Checked by cross-compiling
+# with zig, which `make check-targets` installs; skipped when it is not there.
+zig=$(ls -d "$root"/target/zig-tools/lib/python3*/site-packages/ziglang/zig 2>/dev/null | head -n 1 || true)
+if [ -n "$zig" ] && command -v nm >/dev/null; then
+  export ZIG_GLOBAL_CACHE_DIR=$scratch/zig ZIG_LOCAL_CACHE_DIR=$scratch/zig
+  printf '#include "mixerlead.h"\nconst char *probe(void) { return ml_version(); }\n' >"$scratch/ml_api.c"
+  for target in x86_64-windows-gnu x86_64-windows-msvc; do
+    "$zig" cc -target $target -std=c11 -Wall -Wextra -Werror -I"$root/include" -c "$scratch/ml_api.c" -o "$scratch/dll.o"
+    nm "$scratch/dll.o" | grep -q ' U __imp_ml_version$'
+    "$zig" cc -target $target -std=c11 -DML_STATIC -I"$root/include" -c "$scratch/ml_api.c" -o "$scratch/static.o"
+    nm "$scratch/static.o" | grep -q ' U ml_version$'
+  done
+  echo "ML_API: 4 passed, 0 failed"
+else
+  echo "ML_API: skipped (no zig in target/zig-tools: make check-targets installs it)"
+fi
 
 # What `make install` put under target/c/prefix builds with pkg-config alone.
 export PKG_CONFIG_PATH=$root/target/c/prefix/lib/pkgconfig

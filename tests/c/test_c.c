@@ -285,7 +285,7 @@ static void test_every_status(void) {
   options.timeout = -1; /* <= 0: default, not an error */
   CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
   ml_client_free(client);
-  CHECK(strcmp(ml_version(), "0.1.0") == 0);
+  CHECK(strcmp(ml_version(), ML_VERSION_STRING) == 0);
 }
 
 struct thread_error {
@@ -883,6 +883,57 @@ static void test_request_errors_and_retries(void) {
   harness_unbound();
 }
 
+/* ---- The header's version macros and status names (SPEC §5) ---- */
+
+#ifndef ML_API
+#error "mixerlead.h defines ML_API"
+#endif
+#if !defined(ML_VERSION_MAJOR) || !defined(ML_VERSION_MINOR) || !defined(ML_VERSION_PATCH)
+#error "mixerlead.h defines ML_VERSION_MAJOR, ML_VERSION_MINOR and ML_VERSION_PATCH"
+#endif
+#if ML_VERSION_MAJOR < 0 || ML_VERSION_MINOR < 0 || ML_VERSION_PATCH < 0
+#error "the version macros are numbers usable in #if"
+#endif
+
+static void test_version_macros_and_status_names(void) {
+  char version[64];
+  snprintf(version, sizeof version, "%d.%d.%d", ML_VERSION_MAJOR, ML_VERSION_MINOR, ML_VERSION_PATCH);
+  CHECK(strncmp(ml_version(), version, strlen(version)) == 0); /* the header matches the library */
+  CHECK(strcmp(ml_version(), ML_VERSION_STRING) == 0);
+  struct {
+    ml_status status;
+    const char *name;
+  } names[] = {
+      {ML_OK, "ML_OK"},
+      {ML_DONE, "ML_DONE"},
+      {ML_ERR_INVALID_ARGUMENT, "ML_ERR_INVALID_ARGUMENT"},
+      {ML_ERR_CONFIG, "ML_ERR_CONFIG"},
+      {ML_ERR_CONNECTION, "ML_ERR_CONNECTION"},
+      {ML_ERR_TIMEOUT, "ML_ERR_TIMEOUT"},
+      {ML_ERR_STATUS, "ML_ERR_STATUS"},
+      {ML_ERR_STREAM, "ML_ERR_STREAM"},
+      {ML_ERR_DECODE, "ML_ERR_DECODE"},
+      {ML_ERR_CANCELLED, "ML_ERR_CANCELLED"},
+      {ML_ERR_INTERNAL, "ML_ERR_INTERNAL"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const char *name = ml_status_str(names[i].status);
+    if (!name || strcmp(name, names[i].name) != 0) fprintf(stderr, "ml_status_str(%d) is %s\n", names[i].status, name);
+    CHECK(name != NULL && strcmp(name, names[i].name) == 0);
+    CHECK(ml_status_str(names[i].status) == name); /* static */
+  }
+  /* C lets any int through an enum: a value that is no status has a name too. */
+  CHECK(strcmp(ml_status_str((ml_status)42), "ML_UNKNOWN") == 0);
+  CHECK(strcmp(ml_status_str((ml_status)-100), "ML_UNKNOWN") == 0);
+  CHECK(strcmp(ml_status_str((ml_status)2), "ML_UNKNOWN") == 0);
+  /* In a message, the way a program would log a failure. */
+  ml_client *client = client_for("fail=403");
+  ml_model_list *models = NULL;
+  ml_status status = ml_models_list(client, &models);
+  CHECK(strcmp(ml_status_str(status), "ML_ERR_STATUS") == 0);
+  ml_client_free(client);
+}
+
 static ml_client *shared_client;
 
 static void *stream_in_thread(void *arg) {
@@ -1369,6 +1420,7 @@ int main(void) {
   RUN(test_request_knowledge);
   RUN(test_request_skills_and_agents);
   RUN(test_request_errors_and_retries);
+  RUN(test_version_macros_and_status_names);
   RUN(test_eight_threads_share_a_client);
   RUN(test_calls_from_inside_callbacks);
   RUN(test_out_is_set_before_callbacks);
