@@ -28,8 +28,6 @@ struct Local {
     /// Iteration is over: the reply ended or failed, or the stream was closed.
     done: bool,
     closed: bool,
-    /// A failure a pull found after `_ready_text` handed out pieces, raised by the next call.
-    failure: Option<Error>,
 }
 
 impl Local {
@@ -141,9 +139,6 @@ impl ChatStream {
         py: Python<'_>,
         mut local: MutexGuard<'a, Local>,
     ) -> PyResult<(bool, MutexGuard<'a, Local>)> {
-        if let Some(error) = local.failure.take() {
-            return Err(to_py_err(py, error));
-        }
         if local.done {
             crate::log::deliver(py);
             return Ok((false, local));
@@ -236,9 +231,6 @@ impl ChatStream {
         if local.batch.remaining() > 0 {
             return Ok(Some(Self::take_rest(py, &mut local)));
         }
-        if let Some(error) = local.failure.take() {
-            return Err(to_py_err(py, error));
-        }
         if local.done {
             crate::log::deliver(py);
             return Ok(None);
@@ -267,9 +259,6 @@ impl ChatStream {
         let pieces = Some(BatchPieces { local: self.local.clone() });
         if local.batch.remaining() > 0 {
             return Ok(pieces);
-        }
-        if let Some(error) = local.failure.take() {
-            return Err(to_py_err(py, error));
         }
         if local.done {
             crate::log::deliver(py);
