@@ -80,12 +80,19 @@ fn create_external_utf16() -> Option<CreateExternal<u16>> {
 }
 
 /// The external-string function `name` of the running Node, when it has it.
+#[cfg(unix)]
 fn node_api<C>(name: &CStr) -> Option<CreateExternal<C>> {
     // SAFETY: looks up a symbol of the running process by a NUL-terminated name.
     let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
     // SAFETY: the symbol, when present, is that Node-API function, whose signature matches
     // `CreateExternal<C>` (a `char *` for Latin-1 is a byte pointer).
     (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternal<C>>(symbol) })
+}
+
+/// Elsewhere (Windows) the symbol is not looked up: batches cross as ordinary strings.
+#[cfg(not(unix))]
+fn node_api<C>(_name: &CStr) -> Option<CreateExternal<C>> {
+    None
 }
 
 struct Latin1;
