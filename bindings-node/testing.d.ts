@@ -28,6 +28,12 @@ export interface EmulatorOptions {
   tokenDelayMs?: number;
   /** Requests a second allowed per API key, then 429 with `Retry-After` (default: no limit). */
   rateLimit?: number;
+  /** Milliseconds a knowledge source stays `indexing` before it is `indexed` (default 300). */
+  indexDelayMs?: number;
+  /** The largest file upload taken, in bytes of the whole request body; larger ones get a 413 (default 8 MiB). */
+  maxUploadBytes?: number;
+  /** Agent runs each workspace (key and project) may make; then 403, the daily quota (default 5). */
+  agentRunsPerDay?: number;
 }
 
 /** What the emulator saw for one scenario id. */
@@ -56,7 +62,10 @@ export interface EmulatorStats {
 
 /**
  * A local MixerLead emulator on 127.0.0.1, in this process. It speaks the Workspace API (models,
- * streamed chat with conversations, every wire format) and fails on request: script a base URL
+ * streamed chat with conversations, every wire format; knowledge sources, kept per key and
+ * `projectId`, indexed after `indexDelayMs` — a URL containing `fail` ends in `error` — and
+ * grounding chat replies once indexed; skills; agents with a daily run quota; artifacts) and
+ * fails on request: script a base URL
  * with `scenarioUrl`, e.g. `'id=t1;fail=429;times=2;retry_after=0.1'` (429 twice, then success),
  * `'disconnect_after=3'`, `'stall_after=2'`, `'header_delay_ms=500'`, `'format=ndjson'`,
  * `'pieces=1000'`, `'split_utf8'`, `'malformed'`, `'error_after=2'`; `id` names the request for

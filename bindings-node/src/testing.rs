@@ -26,6 +26,12 @@ pub struct NativeEmulatorOptions {
     pub token_delay_ms: Option<f64>,
     /// Requests a second allowed per key (default: no limit).
     pub rate_limit: Option<u32>,
+    /// Milliseconds a knowledge source stays `indexing` (default 300).
+    pub index_delay_ms: Option<f64>,
+    /// The largest upload taken, in bytes of the whole request body (then 413; default 8 MiB).
+    pub max_upload_bytes: Option<f64>,
+    /// Agent runs a workspace may make (then 403, the daily quota; default 5).
+    pub agent_runs_per_day: Option<u32>,
 }
 
 /// What the emulator saw for one scenario id.
@@ -93,6 +99,20 @@ impl NativeEmulator {
                     .map_err(|_| invalid(format!("tokenDelayMs must be zero or more milliseconds, got {ms}")))?;
             }
             config.rate_limit = o.rate_limit;
+            if let Some(ms) = o.index_delay_ms {
+                config.index_delay = Duration::try_from_secs_f64(ms / 1000.0)
+                    .map_err(|_| invalid(format!("indexDelayMs must be zero or more milliseconds, got {ms}")))?;
+            }
+            if let Some(bytes) = o.max_upload_bytes {
+                if !(bytes >= 0.0 && bytes.fract() == 0.0) {
+                    return Err(invalid(format!("maxUploadBytes must be a whole number of bytes, got {bytes}")));
+                }
+                // Past usize::MAX (or 2^53): no limit, as the flag of the emulator's command line.
+                config.max_upload = if bytes < usize::MAX as f64 { bytes as usize } else { usize::MAX };
+            }
+            if let Some(runs) = o.agent_runs_per_day {
+                config.agent_runs_per_day = runs;
+            }
             promise(env, InvalidAs::Type, async move {
                 let emulator = Emulator::start(config)
                     .await
