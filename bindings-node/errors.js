@@ -69,6 +69,20 @@ class PayloadTooLargeError extends APIStatusError {}
 class RateLimitError extends APIStatusError {}
 class InternalServerError extends APIStatusError {}
 
+/**
+ * A knowledge source failed to index (or is no longer in the knowledge base) while
+ * `knowledge.waitUntilIndexed()` waited for it.
+ */
+class IndexingError extends MixerLeadError {
+  constructor(message, { sourceId = null, lastError = null } = {}) {
+    super(message);
+    /** The source that failed. */
+    this.sourceId = sourceId;
+    /** Why the service says it failed (its `last_error`), or null. */
+    this.lastError = lastError;
+  }
+}
+
 /** The call was aborted through its AbortSignal (or the stream cancelled). */
 class AbortError extends MixerLeadError {
   constructor(message = 'The operation was aborted') {
@@ -127,6 +141,8 @@ function typedError(e) {
       return new APIResponseError(e.message, e.partialText);
     case 'cancelled':
       return new AbortError();
+    case 'indexing':
+      return new IndexingError(e.message, e);
     case 'internal': // a Rust panic, caught before it could end the process
     default:
       return new MixerLeadError(e.message);
@@ -149,6 +165,7 @@ module.exports = {
   PayloadTooLargeError,
   RateLimitError,
   InternalServerError,
+  IndexingError,
   AbortError,
   fromNative,
 };

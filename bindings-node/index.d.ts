@@ -192,6 +192,208 @@ export declare class Chat {
   send(params: ChatParams | string, options?: RequestOptions): Promise<ChatReply>;
 }
 
+/** Where a source's indexing stands; a status the service adds later comes as it is. */
+export type SourceStatus = 'indexing' | 'indexed' | 'error' | (string & {});
+
+/**
+ * What to add to the knowledge base (`knowledge.add`): exactly one of `url`, `text` or `file`
+ * (none, or two, reject with a `TypeError` before anything is sent), and an optional `name`.
+ */
+export type NewSource =
+  | { url: string; text?: undefined; file?: undefined; name?: string }
+  | { text: string; url?: undefined; file?: undefined; name?: string }
+  | {
+      /**
+       * A path (or `file:` URL), streamed from disk, never read into memory whole: a path that
+       * cannot be read rejects with a `TypeError` before anything is sent. Or the file's bytes
+       * (a `Buffer`, `Uint8Array`, any typed array or `ArrayBuffer`), sent as they are.
+       */
+      file: string | URL | Uint8Array | ArrayBuffer | ArrayBufferView;
+      /** With bytes: the file name the service sees (default `name`, else `upload`). */
+      fileName?: string;
+      url?: undefined;
+      text?: undefined;
+      name?: string;
+    };
+
+/** What `knowledge.add`, `.crawl` and `.reindex` started. */
+export interface Indexing {
+  /** The source's id (`kb_…`); for a crawl, the crawl's id. */
+  id: string;
+  /** `indexing` at first. */
+  status: SourceStatus;
+  /** For a crawl: the most pages it fetches, when the service said; else `null`. */
+  maxPages: number | null;
+  /** The response as the service sent it (`null` when it was empty). */
+  raw: unknown;
+}
+
+/** A source of the knowledge base, as `knowledge.list()` gives it. */
+export interface Source {
+  /** Its id (`kb_…`). */
+  id: string;
+  /** `url`, `text`, `file`, `crawl`, … as the service says; else `null`. */
+  type: string | null;
+  /** The URL or file path it came from. */
+  sourceUrlOrPath: string | null;
+  /** Where its indexing stands. */
+  status: SourceStatus;
+  /** How many chunks it was split into. */
+  chunkCount: number | null;
+  /** Whether chat uses it. */
+  enabled: boolean;
+  /** When it was added, as the service wrote it. */
+  createdAt: string | null;
+  /** When it was indexed, as the service wrote it. */
+  indexedAt: string | null;
+  /** Why indexing failed, when it did. */
+  lastError: string | null;
+  /** The whole object as the service sent it. */
+  raw: Record<string, unknown>;
+}
+
+/** A skill, as `skills.list()` gives it. */
+export interface Skill {
+  /** The id to run it by. */
+  id: string;
+  name: string | null;
+  category: string | null;
+  description: string | null;
+  /** The whole object as the service sent it. */
+  raw: Record<string, unknown>;
+}
+
+/** What a skill run returned. */
+export interface SkillOutput {
+  /** The output, as Markdown. */
+  output: string;
+  /** The whole response as the service sent it. */
+  raw: Record<string, unknown>;
+}
+
+/** What an agent does. */
+export type AgentType = 'research' | 'strategy' | 'execution' | 'monitoring';
+
+/** An agent: the fields known to be there (`null` when absent), and the whole object. */
+export interface Agent {
+  id: string | null;
+  name: string | null;
+  /** `research`, `strategy`, `execution` or `monitoring`. */
+  type: AgentType | (string & {}) | null;
+  /** The whole object as the service sent it (its `config`, …). */
+  raw: unknown;
+}
+
+/** What an agent run returned. */
+export interface AgentRun {
+  /** The run's output, when the service gave it as a string (the body, or its `output`); else `null`. */
+  output: string | null;
+  /** The whole response as the service sent it (`null` when it was empty). */
+  raw: unknown;
+}
+
+/** A saved artifact: the fields known to be there (`null` when absent), and the whole object. */
+export interface Artifact {
+  id: string | null;
+  name: string | null;
+  /** Its kind, from its `type` field. */
+  type: string | null;
+  /** The whole object as the service sent it (every field saved, …). */
+  raw: unknown;
+}
+
+/**
+ * `client.knowledge`: the knowledge base chat is grounded on (in the project of `projectId`).
+ * Every method takes the request options last; adds, crawls and re-indexes are never sent twice
+ * (a POST is retried only on 429 or when no connection was made), the others are retried like
+ * `models.list()`.
+ */
+export declare class Knowledge {
+  private constructor();
+  /**
+   * Adds a source (`POST /knowledge`), which starts `indexing`. A source that exists already
+   * rejects with a `ConflictError` (409); an upload over the storage quota with a
+   * `PayloadTooLargeError` (413).
+   */
+  add(source: NewSource, options?: RequestOptions): Promise<Indexing>;
+  /**
+   * Crawls a site from `seedUrl` (`POST /knowledge/crawl`), at most `maxPages` pages (a whole
+   * number from 1; else a `RangeError`). The result's `id` is the crawl's.
+   */
+  crawl(params: { seedUrl: string; maxPages?: number }, options?: RequestOptions): Promise<Indexing>;
+  /** Every source (`GET /knowledge`). */
+  list(options?: RequestOptions): Promise<Source[]>;
+  /** Lets chat use the source (`PATCH /knowledge/{id}`): the source, or `null` when the service sends none. */
+  enable(id: string, options?: RequestOptions): Promise<Source | null>;
+  /** Stops chat using the source (`PATCH /knowledge/{id}`): the source, or `null`. */
+  disable(id: string, options?: RequestOptions): Promise<Source | null>;
+  /** Indexes the source again (`POST /knowledge/{id}/reindex`). */
+  reindex(id: string, options?: RequestOptions): Promise<Indexing>;
+  /** Deletes the source (`DELETE /knowledge/{id}`). */
+  delete(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Polls the list, with backoff, until every source of `ids` is `indexed`, and resolves with
+   * them. Rejects with an `IndexingError` (with `sourceId` and `lastError`) as soon as one ends
+   * in `error` or is not in the knowledge base, and with an `APITimeoutError` after `timeout`
+   * seconds (default 300; `Infinity`: no deadline). The request options (`signal`, …) are the
+   * third argument and apply to each poll.
+   *
+   * ```ts
+   * const { id } = await client.knowledge.add({ url: 'https://example.com/pricing', name: 'Pricing' });
+   * await client.knowledge.waitUntilIndexed([id], { timeout: 120 });
+   * ```
+   */
+  waitUntilIndexed(
+    ids: string | readonly string[],
+    params?: { timeout?: number },
+    options?: RequestOptions,
+  ): Promise<Source[]>;
+}
+
+/** `client.skills`: ready-made tasks run with variables. */
+export declare class Skills {
+  private constructor();
+  /** Every skill (`GET /skills`). */
+  list(options?: RequestOptions): Promise<Skill[]>;
+  /**
+   * Runs the skill `skillId` (not empty; else a `TypeError` before anything is sent) with
+   * `vars`, a plain object of JSON values (`POST /skills/exec`).
+   */
+  run(skillId: string, vars?: Record<string, unknown>, options?: RequestOptions): Promise<SkillOutput>;
+}
+
+/** `client.agents`: the agents of the active project (`projectId`). */
+export declare class Agents {
+  private constructor();
+  /** Every agent (`GET /agents`). */
+  list(options?: RequestOptions): Promise<Agent[]>;
+  /**
+   * Creates an agent (`POST /agents`); never sent twice. An unknown `type` rejects with a
+   * `TypeError` before anything is sent; a name taken with a `ConflictError` (409).
+   */
+  create(
+    params: { name: string; type: AgentType; config?: Record<string, unknown> },
+    options?: RequestOptions,
+  ): Promise<Agent>;
+  /**
+   * Runs the agent (`POST /agents/{id}/run`). It costs credits, and a daily quota applies: past
+   * it a `PermissionDeniedError` (403) with the service's message, never retried.
+   */
+  run(agentId: string, options?: RequestOptions): Promise<AgentRun>;
+}
+
+/** `client.artifacts`: outputs saved for reuse (a generated document, …). */
+export declare class Artifacts {
+  private constructor();
+  /** Every artifact (`GET /artifacts`). */
+  list(options?: RequestOptions): Promise<Artifact[]>;
+  /**
+   * Saves an artifact with these fields (`POST /artifacts`), a plain object of JSON values with
+   * at least one field; never sent twice.
+   */
+  create(fields: Record<string, unknown>, options?: RequestOptions): Promise<Artifact>;
+}
+
 /**
  * A client of MixerLead's Workspace API. Requests carry
  * `User-Agent: mixerlead-node/<version> (<os>; <arch>) node/<Node's version>`. The key stays in
@@ -204,6 +406,14 @@ export declare class Client {
   readonly models: Models;
   /** `client.chat.stream()` and `client.chat.send()`. */
   readonly chat: Chat;
+  /** The knowledge base: `add`, `crawl`, `list`, `enable`, `disable`, `reindex`, `delete`, `waitUntilIndexed`. */
+  readonly knowledge: Knowledge;
+  /** `skills.list()`, `skills.run(skillId, vars)`. */
+  readonly skills: Skills;
+  /** `agents.list()`, `agents.create({ name, type, config })`, `agents.run(agentId)`. */
+  readonly agents: Agents;
+  /** `artifacts.list()`, `artifacts.create(fields)`. */
+  readonly artifacts: Artifacts;
   /**
    * A client with these options changed, the others as this client has them; it shares this
    * client's connection pool, unless the change is to how connections are made
@@ -269,5 +479,15 @@ export declare class PayloadTooLargeError extends APIStatusError {}
 export declare class RateLimitError extends APIStatusError {}
 /** HTTP 500 and above, after the retries. */
 export declare class InternalServerError extends APIStatusError {}
+/**
+ * A knowledge source failed to index, or is no longer in the knowledge base, while
+ * `knowledge.waitUntilIndexed()` waited for it.
+ */
+export declare class IndexingError extends MixerLeadError {
+  /** The source that failed. */
+  readonly sourceId: string;
+  /** Why the service says it failed (its `last_error`), or `null`. */
+  readonly lastError: string | null;
+}
 /** The call was aborted through its AbortSignal. `name` is `'AbortError'`. */
 export declare class AbortError extends MixerLeadError {}

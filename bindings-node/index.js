@@ -2,6 +2,7 @@
 // mixerlead for Node.js: a thin layer over the native addon (all behaviour is in the Rust core).
 
 const util = require('node:util');
+const { fileURLToPath } = require('node:url');
 const native = require('./mixerlead.node');
 const errors = require('./errors.js');
 
@@ -359,6 +360,255 @@ class Chat {
   }
 }
 
+/** Runs `start(options, cancel)`, a native call, with a call's request options and signal. */
+function request(options, start) {
+  const signal = checkSignal(options);
+  const o = requestOptions(options);
+  return withSignal(signal, (cancel) => start(o, cancel));
+}
+
+/** `params` as an object (a TypeError saying `shape` when it is not one). */
+function checkParams(params, shape) {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw new TypeError(`params must be ${shape}`);
+  }
+  return params;
+}
+
+/** A plain object of JSON values as JSON text for the native side (undefined when not given). */
+function jsonObject(name, value, required = false) {
+  if (value === undefined || value === null) {
+    if (required) throw new TypeError(`${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${name} must be a plain object`);
+  return JSON.stringify(value);
+}
+
+/** The id of a source, an agent or a skill: a string (the core refuses an empty one). */
+const checkId = (name, value) => checkString(name, value, true);
+
+const orNull = (value) => (value === undefined ? null : value);
+
+function toSource(s) {
+  return {
+    id: s.id,
+    type: orNull(s.kind),
+    sourceUrlOrPath: orNull(s.sourceUrlOrPath),
+    status: s.status,
+    chunkCount: orNull(s.chunkCount),
+    enabled: s.enabled,
+    createdAt: orNull(s.createdAt),
+    indexedAt: orNull(s.indexedAt),
+    lastError: orNull(s.lastError),
+    raw: JSON.parse(s.raw),
+  };
+}
+
+function toIndexing(i) {
+  return { id: i.id, status: i.status, maxPages: orNull(i.maxPages), raw: JSON.parse(i.raw) };
+}
+
+function toRecord(r) {
+  return { id: orNull(r.id), name: orNull(r.name), type: orNull(r.kind), raw: JSON.parse(r.raw) };
+}
+
+/**
+ * `client.knowledge`: the sources chat is grounded on — added by URL, text or file, or by
+ * crawling a site; listed, enabled, disabled, re-indexed, deleted; and waited for.
+ */
+class Knowledge {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /**
+   * Adds a source (`POST /knowledge`): exactly one of `url`, `text` or `file` (a path, streamed
+   * from disk; or the bytes, sent as they are, named `fileName` — default `name`, else
+   * `upload`), with an optional `name`. Resolves with `{ id, status: 'indexing', … }`.
+   */
+  async add(params, options = undefined) {
+    const p = checkParams(params, '{ url } | { text } | { file }, with an optional name');
+    const source = {
+      url: checkString('url', p.url, false),
+      text: checkString('text', p.text, false),
+      name: checkString('name', p.name, false),
+      fileName: checkString('fileName', p.fileName, false),
+    };
+    const { file } = p;
+    if (typeof file === 'string') source.filePath = file;
+    else if (file instanceof URL) source.filePath = fileURLToPath(file);
+    else if (file instanceof Uint8Array) source.fileBytes = file; // a Buffer too
+    else if (file instanceof ArrayBuffer) source.fileBytes = new Uint8Array(file);
+    else if (ArrayBuffer.isView(file)) source.fileBytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+    else if (file !== undefined && file !== null) {
+      throw new TypeError("file must be a path (a string or a file: URL) or the file's bytes (a Buffer or Uint8Array)");
+    }
+    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeAdd(source, o, cancel)));
+  }
+
+  /** Crawls a site from `seedUrl`, at most `maxPages` pages (`POST /knowledge/crawl`). */
+  async crawl(params, options = undefined) {
+    const p = checkParams(params, '{ seedUrl, maxPages? }');
+    const seedUrl = checkString('seedUrl', p.seedUrl, true);
+    let { maxPages } = p;
+    if (maxPages === null) maxPages = undefined;
+    if (maxPages !== undefined && typeof maxPages !== 'number') throw new TypeError('maxPages must be a number');
+    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeCrawl(seedUrl, maxPages, o, cancel)));
+  }
+
+  /** Every source (`GET /knowledge`). */
+  async list(options = undefined) {
+    const sources = await request(options, (o, cancel) => this.#client().knowledgeList(o, cancel));
+    return sources.map(toSource);
+  }
+
+  /** Lets chat use the source (`PATCH /knowledge/{id}`); the source, or null when the service sends none. */
+  async enable(id, options = undefined) {
+    return this.#setEnabled(id, true, options);
+  }
+
+  /** Stops chat using the source (`PATCH /knowledge/{id}`); the source, or null. */
+  async disable(id, options = undefined) {
+    return this.#setEnabled(id, false, options);
+  }
+
+  async #setEnabled(id, enabled, options) {
+    checkId('id', id);
+    const source = await request(options, (o, cancel) => this.#client().knowledgeSetEnabled(id, enabled, o, cancel));
+    return source ? toSource(source) : null;
+  }
+
+  /** Indexes the source again (`POST /knowledge/{id}/reindex`). */
+  async reindex(id, options = undefined) {
+    checkId('id', id);
+    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeReindex(id, o, cancel)));
+  }
+
+  /** Deletes the source (`DELETE /knowledge/{id}`). */
+  async delete(id, options = undefined) {
+    checkId('id', id);
+    await request(options, (o, cancel) => this.#client().knowledgeDelete(id, o, cancel));
+  }
+
+  /**
+   * Polls the list, with backoff, until every source of `ids` is indexed, for at most
+   * `timeout` seconds (default 300); resolves with those sources. Rejects with an
+   * `IndexingError` (`sourceId`, `lastError`) when one fails, an `APITimeoutError` at the
+   * deadline. The request options apply to each poll.
+   */
+  async waitUntilIndexed(ids, params = undefined, options = undefined) {
+    if (typeof ids === 'string') ids = [ids];
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+      throw new TypeError('ids must be a source id or an array of source ids');
+    }
+    const p = params === undefined || params === null ? {} : checkParams(params, '{ timeout } (seconds)');
+    const { timeout = 300, ...rest } = p;
+    const others = Object.keys(rest);
+    if (others.length > 0) {
+      throw new TypeError(
+        `waitUntilIndexed's second argument takes only { timeout } (seconds), not ${others.join(', ')}: ` +
+          'request options ({ signal, timeout, maxRetries, headers }) are its third argument',
+      );
+    }
+    const seconds = timeout === null ? 300 : timeout;
+    if (typeof seconds !== 'number') throw new TypeError('timeout must be a number of seconds');
+    const sources = await request(options, (o, cancel) =>
+      this.#client().knowledgeWaitUntilIndexed(ids, seconds, o, cancel),
+    );
+    return sources.map(toSource);
+  }
+}
+
+/** `client.skills`: ready-made tasks run with variables. */
+class Skills {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /** Every skill (`GET /skills`): `[{ id, name, category, description, raw }]`. */
+  async list(options = undefined) {
+    const skills = await request(options, (o, cancel) => this.#client().skillsList(o, cancel));
+    return skills.map((s) => ({
+      id: s.id,
+      name: orNull(s.name),
+      category: orNull(s.category),
+      description: orNull(s.description),
+      raw: JSON.parse(s.raw),
+    }));
+  }
+
+  /** Runs the skill `skillId` with `vars` (`POST /skills/exec`): `{ output, raw }`, output in Markdown. */
+  async run(skillId, vars = undefined, options = undefined) {
+    checkId('skillId', skillId);
+    const json = jsonObject('vars', vars);
+    const out = await request(options, (o, cancel) => this.#client().skillsRun(skillId, json, o, cancel));
+    return { output: out.output, raw: JSON.parse(out.raw) };
+  }
+}
+
+/** `client.agents`: the agents of the active project (`projectId`). */
+class Agents {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /** Every agent (`GET /agents`): `[{ id, name, type, raw }]`. */
+  async list(options = undefined) {
+    const agents = await request(options, (o, cancel) => this.#client().agentsList(o, cancel));
+    return agents.map(toRecord);
+  }
+
+  /**
+   * Creates an agent (`POST /agents`) of `type` `research`, `strategy`, `execution` or
+   * `monitoring`, with an optional `config` object. Never sent twice.
+   */
+  async create(params, options = undefined) {
+    const p = checkParams(params, '{ name, type, config? }');
+    const name = checkString('name', p.name, true);
+    const type = checkString('type', p.type, true);
+    const config = jsonObject('config', p.config);
+    return toRecord(await request(options, (o, cancel) => this.#client().agentsCreate(name, type, config, o, cancel)));
+  }
+
+  /**
+   * Runs the agent (`POST /agents/{id}/run`): costs credits, and a daily quota applies (a
+   * `PermissionDeniedError` then, never retried). `{ output, raw }`: `output` is the run's text
+   * when the service gave one as a string.
+   */
+  async run(agentId, options = undefined) {
+    checkId('agentId', agentId);
+    const raw = JSON.parse(await request(options, (o, cancel) => this.#client().agentsRun(agentId, o, cancel)));
+    let output = null;
+    if (typeof raw === 'string') output = raw;
+    else if (raw && typeof raw === 'object' && typeof raw.output === 'string') output = raw.output;
+    return { output, raw };
+  }
+}
+
+/** `client.artifacts`: outputs saved for reuse (a generated document, …). */
+class Artifacts {
+  #client;
+  constructor(client) {
+    this.#client = client;
+  }
+
+  /** Every artifact (`GET /artifacts`): `[{ id, name, type, raw }]`. */
+  async list(options = undefined) {
+    const artifacts = await request(options, (o, cancel) => this.#client().artifactsList(o, cancel));
+    return artifacts.map(toRecord);
+  }
+
+  /** Saves an artifact with these fields (`POST /artifacts`); never sent twice. */
+  async create(fields, options = undefined) {
+    const json = jsonObject('fields', fields, true);
+    return toRecord(await request(options, (o, cancel) => this.#client().artifactsCreate(json, o, cancel)));
+  }
+}
+
 /**
  * Splits the `logger` option off a client options object: `[the other options, deliver]`, where
  * `deliver(level, text)` is what the native client calls (on this thread, through a weak
@@ -424,6 +674,14 @@ class Client {
     this.models = new Models(nativeClient);
     /** `client.chat.stream(...)` and `client.chat.send(...)`. */
     this.chat = new Chat(nativeClient);
+    /** `client.knowledge.add(...)`, `.crawl`, `.list`, `.enable`, `.disable`, `.reindex`, `.delete`, `.waitUntilIndexed`. */
+    this.knowledge = new Knowledge(nativeClient);
+    /** `client.skills.list()`, `client.skills.run(skillId, vars)`. */
+    this.skills = new Skills(nativeClient);
+    /** `client.agents.list()`, `.create({ name, type, config })`, `.run(agentId)`. */
+    this.agents = new Agents(nativeClient);
+    /** `client.artifacts.list()`, `client.artifacts.create(fields)`. */
+    this.artifacts = new Artifacts(nativeClient);
   }
 
   /**
@@ -452,5 +710,5 @@ class Client {
   }
 }
 
-module.exports = { Client, ChatStream, Models, Chat, ...errors };
+module.exports = { Client, ChatStream, Models, Chat, Knowledge, Skills, Agents, Artifacts, ...errors };
 delete module.exports.fromNative;

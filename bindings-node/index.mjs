@@ -6,6 +6,10 @@ export const {
   ChatStream,
   Models,
   Chat,
+  Knowledge,
+  Skills,
+  Agents,
+  Artifacts,
   MixerLeadError,
   ConfigurationError,
   APIConnectionError,
@@ -21,6 +25,7 @@ export const {
   PayloadTooLargeError,
   RateLimitError,
   InternalServerError,
+  IndexingError,
   AbortError,
 } = mixerlead;
 export default mixerlead;

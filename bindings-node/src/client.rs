@@ -57,7 +57,7 @@ pub struct NativeAgent {
 /// The core client. The API key lives only here, in native memory.
 #[napi]
 pub struct NativeClient {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 #[napi]

@@ -17,7 +17,8 @@ pub(crate) enum InvalidAs {
     Range,
     /// A call with options: `RangeError` when the core refused one of the call's numeric
     /// options (`timeout`, `max_retries`, which its message names first), else `TypeError`
-    /// (the message, the model, the conversation id).
+    /// (the message, the model, the conversation id; an id, a skill id, a name, a file).
+    /// The core checks those options' ranges only when the call starts, with the arguments.
     Call,
 }
 
@@ -58,6 +59,8 @@ fn describe(error: &Error, invalid_as: InvalidAs, message: &str) -> napi::Error 
         "requestId": error.request_id(),
         "retryAfter": error.retry_after(),
         "partialText": error.partial_text(),
+        "sourceId": error.source_id(),
+        "lastError": error.last_error(),
         "causes": causes(error),
     });
     napi::Error::new(Status::GenericFailure, format!("{ERROR_MARK}{described}"))

@@ -9,6 +9,8 @@
 //! - [`meta`]: response metadata (headers) as they cross into JS;
 //! - [`errors`]: core errors as the JSON description `errors.js` turns into the typed classes,
 //!   and panics caught before they reach Node;
+//! - [`workspace`]: the rest of the Workspace API (knowledge, skills, agents, artifacts) on
+//!   `NativeClient`, one promise per call;
 //! - [`testing`]: `NativeEmulator`, the emulator of `mixerlead/testing`, run on the core runtime;
 //! - [`test_panic`]: a test-only export that panics on purpose.
 //!
@@ -29,3 +31,4 @@ mod stream;
 mod test_panic;
 mod testing;
 mod wait;
+mod workspace;

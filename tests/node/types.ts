@@ -3,9 +3,12 @@ import {
   Client, ChatStream, Models, Chat, MixerLeadError, ConfigurationError, APIConnectionError, APITimeoutError,
   StreamInterruptedError, APIResponseError, APIStatusError, BadRequestError, AuthenticationError,
   PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError, RateLimitError, InternalServerError,
-  AbortError,
+  AbortError, IndexingError, Knowledge, Skills, Agents, Artifacts,
 } from 'mixerlead';
-import type { ClientOptions, RequestOptions, ChatParams, Model, ModelList, ChatReply, Logger } from 'mixerlead';
+import type {
+  ClientOptions, RequestOptions, ChatParams, Model, ModelList, ChatReply, Logger, NewSource, Indexing, Source,
+  SourceStatus, Skill, SkillOutput, Agent, AgentType, AgentRun, Artifact,
+} from 'mixerlead';
 import { Emulator } from 'mixerlead/testing';
 import type { EmulatorOptions, EmulatorStats } from 'mixerlead/testing';
 
@@ -18,7 +21,7 @@ const partialLogger: Logger = { warn: (message: string) => console.warn(message)
 const errors: Array<typeof MixerLeadError> = [
   ConfigurationError, APIConnectionError, APITimeoutError, StreamInterruptedError, APIResponseError, APIStatusError,
   BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError,
-  RateLimitError, InternalServerError, AbortError,
+  RateLimitError, InternalServerError, AbortError, IndexingError,
 ];
 
 export async function usage(): Promise<void> {
@@ -75,4 +78,49 @@ export async function testing(): Promise<void> {
   const url: string = emulator.baseUrl;
   console.log(stats.requests, stats.clientDisconnects, stats.lastHeaders['user-agent'], waited.disconnectTimes, pem, url);
   await emulator.stop();
+}
+
+export async function workspace(client: Client): Promise<void> {
+  const k: Knowledge = client.knowledge;
+  const sources: NewSource[] = [
+    { url: 'https://example.com', name: 'Example' },
+    { text: 'Refunds: 30 days' },
+    { file: './handbook.pdf' },
+    { file: new URL('file:///tmp/a.md') },
+    { file: Buffer.from('x'), fileName: 'x.txt', name: 'X' },
+    { file: new Uint8Array(2) },
+  ];
+  const added: Indexing[] = await Promise.all(sources.map((s) => k.add(s, { maxRetries: 0 })));
+  const crawl: Indexing = await k.crawl({ seedUrl: 'https://example.com', maxPages: 5 }, { timeout: 5 });
+  const pages: number | null = crawl.maxPages;
+  const ready: Source[] = await k.waitUntilIndexed(added.map((a) => a.id), { timeout: 120 }, { signal: AbortSignal.timeout(1000) });
+  await k.waitUntilIndexed('kb_1');
+  const listed: Source[] = await k.list();
+  const status: SourceStatus = listed[0].status;
+  const error: string | null = listed[0].lastError;
+  const maybe: Source | null = await k.enable('kb_1');
+  await k.disable('kb_1');
+  await k.reindex('kb_1');
+  const deleted: void = await k.delete('kb_1');
+  const skills: Skills = client.skills;
+  const all: Skill[] = await skills.list();
+  const out: SkillOutput = await skills.run(all[0].id, { topic: 'x', n: 1 });
+  const agents: Agents = client.agents;
+  const type: AgentType = 'research';
+  const agent: Agent = await agents.create({ name: 'A', type, config: { depth: 2 } });
+  const run: AgentRun = await agents.run(agent.id ?? '');
+  const agentList: Agent[] = await agents.list();
+  const artifacts: Artifacts = client.artifacts;
+  const saved: Artifact = await artifacts.create({ name: 'Doc', body: '# Doc' });
+  const savedList: Artifact[] = await artifacts.list({ headers: { 'x-trace': 't' } });
+  try {
+    await k.waitUntilIndexed(['kb_2']);
+  } catch (e) {
+    if (e instanceof IndexingError) {
+      const id: string = e.sourceId;
+      const why: string | null = e.lastError;
+      console.log(id, why);
+    }
+  }
+  console.log(pages, ready, status, error, maybe, deleted, out.output, out.raw, run.output, run.raw, agentList, saved.raw, savedList);
 }
