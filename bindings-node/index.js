@@ -455,7 +455,8 @@ class Knowledge {
     let { maxPages } = p;
     if (maxPages === null) maxPages = undefined;
     if (maxPages !== undefined && typeof maxPages !== 'number') throw new TypeError('maxPages must be a number');
-    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeCrawl(seedUrl, maxPages, o, cancel)));
+    const crawl = await request(options, (o, cancel) => this.#client().knowledgeCrawl(seedUrl, maxPages, o, cancel));
+    return toIndexing(crawl);
   }
 
   /** Every source (`GET /knowledge`). */
@@ -632,7 +633,8 @@ function splitLogger(options) {
     } catch (error) {
       if (warned) return;
       warned = true;
-      process.emitWarning(`the mixerlead logger's ${level}() threw (${error && error.message}); its records are still sent`, 'MixerLeadWarning');
+      const why = error && error.message;
+      process.emitWarning(`the mixerlead logger's ${level}() threw (${why}); its records are still sent`, 'MixerLeadWarning');
     }
   };
   return [rest, deliver];
@@ -674,7 +676,7 @@ class Client {
     this.models = new Models(nativeClient);
     /** `client.chat.stream(...)` and `client.chat.send(...)`. */
     this.chat = new Chat(nativeClient);
-    /** `client.knowledge.add(...)`, `.crawl`, `.list`, `.enable`, `.disable`, `.reindex`, `.delete`, `.waitUntilIndexed`. */
+    /** `client.knowledge`: `add`, `crawl`, `list`, `enable`, `disable`, `reindex`, `delete`, `waitUntilIndexed`. */
     this.knowledge = new Knowledge(nativeClient);
     /** `client.skills.list()`, `client.skills.run(skillId, vars)`. */
     this.skills = new Skills(nativeClient);
