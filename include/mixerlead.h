@@ -275,6 +275,10 @@ extern "C" {
  * any callback can run, so the callbacks may read it. Free the call with ml_call_free.
  * user_data must stay valid until on_done has run.
  *
+ * A request that cannot be sent (NULL or empty message, an empty model or conversation_id,
+ * text that is not UTF-8, a bad option) fails here, with its status returned and no call
+ * started: on_done runs only for calls that were started (ML_OK returned).
+ *
  * Callbacks: they run on the library's threads, one callback of a call at a time. Inside them
  * you may call ml_chat_start, ml_call_cancel, ml_call_free (of this call or another; it does
  * not wait there), ml_stream_free, ml_stream_conversation_id and the ml_last_error_ functions;

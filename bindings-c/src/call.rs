@@ -1,18 +1,21 @@
 //! Push streaming: ml_chat_start runs the chat on the runtime and calls back with each piece.
 
 use std::ffi::{c_char, c_int, c_void, CString};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::FutureExt;
 use mixerlead::binding::Cancellation;
-use mixerlead::runtime::{on_runtime_thread, process_id};
-use mixerlead::{Batch, ChatRequest, Client, Error, RequestOptions};
+use mixerlead::runtime::{on_runtime_thread, process_id, Runtime};
+use mixerlead::{Batch, ChatRequest, ChatStream, Client, Error, ErrorKind, RequestOptions};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
 use crate::context::{ours, runtime};
 use crate::options::{ml_request_options, request_options};
-use crate::status::{c_string, fail_in, guard, guard_or, ml_status};
+use crate::status::{c_string, fail, fail_in, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, nul_terminated, null};
 
 /// Called with each piece on one of the library's threads: `text` is UTF-8 and NUL-terminated,
@@ -106,6 +109,10 @@ unsafe impl Sync for Callbacks {}
 /// any callback can run, so the callbacks may read it. Free the call with ml_call_free.
 /// user_data must stay valid until on_done has run.
 ///
+/// A request that cannot be sent (NULL or empty message, an empty model or conversation_id,
+/// text that is not UTF-8, a bad option) fails here, with its status returned and no call
+/// started: on_done runs only for calls that were started (ML_OK returned).
+///
 /// Callbacks: they run on the library's threads, one callback of a call at a time. Inside them
 /// you may call ml_chat_start, ml_call_cancel, ml_call_free (of this call or another; it does
 /// not wait there), ml_stream_free, ml_stream_conversation_id and the ml_last_error_ functions;
@@ -144,6 +151,7 @@ pub unsafe extern "C" fn ml_chat_start_with(
         // SAFETY: as documented.
         let (request, options) = unsafe { (chat_request(request)?, request_options(options)?) };
         let runtime = runtime()?;
+        let headers = start_chat(runtime, &client.inner, request, options).map_err(|e| fail(&e))?;
         let state = Arc::new(CallState {
             cancellation: Cancellation::new(),
             delivering: Mutex::new(()),
@@ -152,7 +160,7 @@ pub unsafe extern "C" fn ml_chat_start_with(
             done_signal: Condvar::new(),
         });
         let callbacks = Callbacks { on_text, on_done, user_data };
-        let task = run(client.inner.clone(), request, options, state.clone(), callbacks);
+        let task = run(headers, state.clone(), callbacks);
         // Published before the task exists: its callbacks may run before spawn returns.
         *out = Box::into_raw(Box::new(ml_call { state, pid: process_id() }));
         runtime.spawn(task);
@@ -160,17 +168,39 @@ pub unsafe extern "C" fn ml_chat_start_with(
     })
 }
 
-/// The call's task: the chat, then on_done (no panic escapes it; the call is marked done
-/// however it ends).
-async fn run(
-    client: Client,
+/// The chat until its response headers arrive.
+type Headers = Pin<Box<dyn Future<Output = Result<ChatStream, Error>> + Send>>;
+
+/// Runs the chat here up to its first wait, and returns the rest for the call's task. The core
+/// checks the request and the options before it sends anything (before its first wait), so a
+/// request that cannot be sent (an invalid-argument or configuration error) fails the caller's
+/// ml_chat_start instead of reaching on_done. Any other outcome ready already (a refused
+/// connection can be; so can a response, when the runtime's threads are quick) goes to the task
+/// like a later one: a started call always ends in on_done.
+///
+/// The first step runs in the runtime's context (connecting spawns onto it) with a waker that
+/// does nothing: the task polls the rest at once, with its own.
+fn start_chat(
+    runtime: &Runtime,
+    client: &Client,
     request: ChatRequest,
     options: RequestOptions,
-    state: Arc<CallState>,
-    callbacks: Callbacks,
-) {
+) -> Result<Headers, Error> {
+    let client = client.clone();
+    let mut headers: Headers = Box::pin(async move { client.chat_with(request, &options).await });
+    let _context = runtime.enter();
+    match headers.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Pending => Ok(headers),
+        Poll::Ready(Err(e)) if matches!(e.kind(), ErrorKind::InvalidArgument | ErrorKind::Configuration) => Err(e),
+        Poll::Ready(outcome) => Ok(Box::pin(std::future::ready(outcome))),
+    }
+}
+
+/// The call's task: the chat, then on_done (no panic escapes it; the call is marked done
+/// however it ends).
+async fn run(headers: Headers, state: Arc<CallState>, callbacks: Callbacks) {
     let _done = DoneOnDrop(state.clone());
-    let work = AssertUnwindSafe(chat(client, request, options, &state, &callbacks)).catch_unwind();
+    let work = AssertUnwindSafe(chat(headers, &state, &callbacks)).catch_unwind();
     let outcome = match state.cancellation.run(work).await {
         None => Err(Error::cancelled()),
         Some(Ok(result)) => result,
@@ -179,14 +209,8 @@ async fn run(
     guard_or((), || finish(&state, &callbacks, outcome));
 }
 
-async fn chat(
-    client: Client,
-    request: ChatRequest,
-    options: RequestOptions,
-    state: &CallState,
-    callbacks: &Callbacks,
-) -> Result<Option<String>, Error> {
-    let mut stream = client.chat_with(request, &options).await?;
+async fn chat(headers: Headers, state: &CallState, callbacks: &Callbacks) -> Result<Option<String>, Error> {
+    let mut stream = headers.await?;
     if let Some(id) = stream.request_id() {
         let _ = state.request_id.set(c_string(id));
     }

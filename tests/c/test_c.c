@@ -934,6 +934,54 @@ static void test_version_macros_and_status_names(void) {
   ml_client_free(client);
 }
 
+/* ---- ml_chat_start checks the request before it starts a call ---- */
+
+static void test_chat_start_checks_the_request_first(void) {
+  harness_bound("test_chat_start_checks_the_request_first", 30);
+  ml_client *client = client_for("id=cstart_checks");
+  struct collected *c = calloc(1, sizeof *c);
+  ml_chat_request bad[] = {
+      {NULL, NULL, NULL}, {"", NULL, NULL}, {" \n\t", NULL, NULL}, {"caf\xe9", NULL, NULL},
+      {"x", "", NULL},    {"x", NULL, ""},  {"x", "\xff", NULL},   {"x", NULL, "conv\xff"},
+  };
+  const char *named[] = {"message", "message", "message", "UTF-8", "model", "conversation_id", "UTF-8", "UTF-8"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ml_call *call = (ml_call *)0x1;
+    CHECK_STATUS(ml_chat_start(client, &bad[i], on_text, on_done, c, &call), ML_ERR_INVALID_ARGUMENT);
+    CHECK(call == NULL);
+    if (!strstr(ml_last_error_message(), named[i])) fprintf(stderr, "case %zu: %s\n", i, ml_last_error_message());
+    CHECK(strstr(ml_last_error_message(), named[i]) != NULL);
+  }
+  /* Bad options too: returned here, not through on_done. */
+  ml_chat_request request = {"x", NULL, NULL};
+  const char *authorization[] = {"Authorization", "Bearer ml_other"};
+  ml_request_options options;
+  ml_request_options_init(&options);
+  options.headers = authorization;
+  options.header_count = 1;
+  ml_call *call = (ml_call *)0x1;
+  CHECK_STATUS(ml_chat_start_with(client, &request, &options, on_text, on_done, c, &call), ML_ERR_CONFIG);
+  CHECK(call == NULL && strstr(ml_last_error_message(), "Authorization") != NULL);
+  ml_request_options_init(&options);
+  options.timeout = NAN;
+  CHECK_STATUS(ml_chat_start_with(client, &request, &options, on_text, on_done, c, &call), ML_ERR_INVALID_ARGUMENT);
+  CHECK(call == NULL && strstr(ml_last_error_message(), "timeout") != NULL);
+  usleep(50000);
+  CHECK(atomic_load(&c->done_calls) == 0); /* no call was started */
+  CHECK(emulator_stat("cstart_checks", "requests") <= 0);
+  /* A good request still goes. */
+  options.timeout = 30;
+  CHECK_STATUS(ml_chat_start_with(client, &request, &options, on_text, on_done, c, &call), ML_OK);
+  wait_done(c);
+  CHECK_STATUS(c->status, ML_OK);
+  CHECK(atomic_load(&c->done_calls) == 1 && c->pieces > 0);
+  ml_call_free(call);
+  CHECK(emulator_stat("cstart_checks", "requests") == 1);
+  free(c);
+  ml_client_free(client);
+  harness_unbound();
+}
+
 static ml_client *shared_client;
 
 static void *stream_in_thread(void *arg) {
@@ -1097,7 +1145,9 @@ static void *early_calls(void *arg) {
   ml_chat_request request = {run->message, NULL, NULL};
   for (int i = 0; i < run->calls; i++) {
     struct early *e = calloc(1, sizeof *e);
-    if (ml_chat_start(run->client, &request, early_on_text, early_on_done, e, &e->call) != ML_OK) {
+    ml_status started = ml_chat_start(run->client, &request, early_on_text, early_on_done, e, &e->call);
+    if (started != ML_OK) {
+      fprintf(stderr, "ml_chat_start: %s: %s\n", ml_status_str(started), ml_last_error_message());
       run->unfinished++;
       free(e);
       continue;
@@ -1121,11 +1171,12 @@ static void test_out_is_set_before_callbacks(void) {
   options.max_retries = 0;
   ml_client *refused = NULL;
   CHECK_STATUS(ml_client_new(&options, &refused), ML_OK);
-  ml_client *client = client_for("");
+  ml_client *client = client_for("fail=400");
   int calls = getenv("MIXERLEAD_UNDER_VALGRIND") ? 50 : 1000;
-  /* An empty message fails inside the call at once; a refused connection a little later. */
-  struct early_run runs[4] = {{client, "", calls, 0, 0}, {client, "", calls, 0, 0},
-                              {refused, "x", calls / 4, 0, 0}, {refused, "x", calls / 4, 0, 0}};
+  /* A refused connection fails the call almost at once (a request that cannot be sent at all
+   * fails ml_chat_start itself, before any call exists); a 400 a little later. */
+  struct early_run runs[4] = {{refused, "x", calls / 2, 0, 0}, {refused, "x", calls / 2, 0, 0},
+                              {client, "x", calls / 4, 0, 0}, {client, "x", calls / 4, 0, 0}};
   pthread_t threads[4];
   for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, early_calls, &runs[i]);
   for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
@@ -1421,6 +1472,7 @@ int main(void) {
   RUN(test_request_skills_and_agents);
   RUN(test_request_errors_and_retries);
   RUN(test_version_macros_and_status_names);
+  RUN(test_chat_start_checks_the_request_first);
   RUN(test_eight_threads_share_a_client);
   RUN(test_calls_from_inside_callbacks);
   RUN(test_out_is_set_before_callbacks);

@@ -282,6 +282,25 @@ static void test_generic_request() {
   harness_unbound();
 }
 
+// A request that cannot be sent throws from start(); no callback ever runs.
+static void test_start_checks_the_request_first() {
+  mixerlead::Client client = client_for("id=cppstart");
+  std::atomic<int> callbacks{0};
+  for (const char* message : {"", "   "}) {
+    bool thrown = false;
+    try {
+      mixerlead::Call call = client.start(
+          {message, std::nullopt, std::nullopt}, [&](std::string_view) { return ++callbacks > 0; },
+          [&](ml_status, std::optional<std::string>, std::string) { ++callbacks; });
+    } catch (const mixerlead::Error& e) {
+      thrown = e.status() == ML_ERR_INVALID_ARGUMENT && std::string(e.what()).find("message") != std::string::npos;
+    }
+    CHECK(thrown);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(callbacks == 0 && emulator_stat("cppstart", "requests") <= 0);
+}
+
 int main() {
   harness_suite = "c++";
   RUN(test_raii_range_for_and_models);
@@ -291,5 +310,6 @@ int main() {
   RUN(test_call_destroyed_inside_its_callback);
   RUN(test_request_options_and_metadata);
   RUN(test_generic_request);
+  RUN(test_start_checks_the_request_first);
   return harness_summary("c++");
 }
