@@ -1,6 +1,6 @@
 //! `NativeClient`: the core client with Python argument conversion.
 
-use mixerlead::{ChatReply, ChatRequest, Client, HeaderMap, ModelList, RequestOptions};
+use mixerlead::{ChatReply, ChatRequest, Client, HeaderMap, ModelList};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -116,110 +116,78 @@ impl NativeClient {
         self.inner.base_url().to_string()
     }
 
-    #[pyo3(signature = (timeout=None, max_retries=None, extra_headers=None))]
-    fn list_models(
-        &self,
-        py: Python<'_>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<ModelsOut> {
-        let call = options::request_options(timeout, max_retries, extra_headers)?;
+    #[pyo3(signature = (options=None))]
+    fn list_models(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<ModelsOut> {
+        let call = options::request_options(py, options)?;
         let client = self.inner.clone();
         wait(py, async move { client.list_models_with(&call).await.map(models_out) })
     }
 
-    #[pyo3(signature = (timeout=None, max_retries=None, extra_headers=None))]
-    fn alist_models<'py>(
-        &self,
-        py: Python<'py>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let call = options::request_options(timeout, max_retries, extra_headers)?;
+    #[pyo3(signature = (options=None))]
+    fn alist_models<'py>(&self, py: Python<'py>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        let call = options::request_options(py, options)?;
         let client = self.inner.clone();
         into_asyncio(py, async move { client.list_models_with(&call).await.map(models_out) })
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (message, model=None, conversation_id=None, options=None))]
     fn chat(
         &self,
         py: Python<'_>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ChatStream> {
-        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
+        let call = options::request_options(py, options)?;
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         let client = self.inner.clone();
         wait(py, async move { client.chat_with(request, &call).await }).map(ChatStream::new)
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (message, model=None, conversation_id=None, options=None))]
     fn achat<'py>(
         &self,
         py: Python<'py>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
+        let call = options::request_options(py, options)?;
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         let client = self.inner.clone();
         into_asyncio(py, async move { client.chat_with(request, &call).await.map(ChatStream::new) })
     }
 
     /// The whole reply: (text, conversation_id, request_id, headers).
-    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (message, model=None, conversation_id=None, options=None))]
     fn send(
         &self,
         py: Python<'_>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ReplyOut> {
-        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
+        let call = options::request_options(py, options)?;
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         let client = self.inner.clone();
         wait(py, async move { client.send_with(request, &call).await.map(reply_out) })
     }
 
-    #[pyo3(signature = (message, model=None, conversation_id=None, timeout=None, max_retries=None, extra_headers=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (message, model=None, conversation_id=None, options=None))]
     fn asend<'py>(
         &self,
         py: Python<'py>,
         message: String,
         model: Option<String>,
         conversation_id: Option<String>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        extra_headers: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (request, call) = chat_parts(message, model, conversation_id, timeout, max_retries, extra_headers)?;
+        let call = options::request_options(py, options)?;
+        let request = ChatRequest::from_parts(message, model, conversation_id);
         let client = self.inner.clone();
         into_asyncio(py, async move { client.send_with(request, &call).await.map(reply_out) })
     }
-}
-
-fn chat_parts(
-    message: String,
-    model: Option<String>,
-    conversation_id: Option<String>,
-    timeout: Option<&Bound<'_, PyAny>>,
-    max_retries: Option<&Bound<'_, PyAny>>,
-    extra_headers: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(ChatRequest, RequestOptions)> {
-    let call = options::request_options(timeout, max_retries, extra_headers)?;
-    Ok((ChatRequest::from_parts(message, model, conversation_id), call))
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use mixerlead::log::{Level, LogSink};
+use mixerlead::binding::{Level, LogSink};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 

@@ -3,8 +3,9 @@
 //! option the core adds needs nothing here; the binding only turns Python values into
 //! [`OptionValue`]s. Per-call options become the core's [`RequestOptions`].
 
-use mixerlead::{ClientBuilder, Error, OptionValue, RequestOptions};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use mixerlead::binding::OptionValue;
+use mixerlead::{ClientBuilder, Error, ErrorKind, RequestOptions};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
@@ -33,19 +34,29 @@ fn value(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<OptionValue>> 
     Err(PyTypeError::new_err(format!("{name} must be a str, a number or a bool, not {type_name}")))
 }
 
-/// The entries of an options dict that have a value, in order.
+/// [`value`], except that a name `set` does not know is the error to give first (the core's
+/// `ConfigurationError`), whatever the value.
+fn known_value<T>(
+    name: &str,
+    item: &Bound<'_, PyAny>,
+    set: impl Fn(&str, OptionValue) -> Result<T, Error>,
+) -> PyResult<Option<OptionValue>> {
+    value(name, item).map_err(|type_error| match set(name, OptionValue::Text(String::new())) {
+        Err(unknown) if unknown.kind() == ErrorKind::Configuration => to_py_err(item.py(), unknown),
+        _ => type_error,
+    })
+}
+
+fn option_name(name: &Bound<'_, PyAny>) -> PyResult<String> {
+    name.extract().map_err(|_| PyTypeError::new_err("option names must be str"))
+}
+
+/// The client options of a dict that have a value, in order, as the core takes them.
 pub fn values(options: &Bound<'_, PyDict>) -> PyResult<Vec<(String, OptionValue)>> {
     let mut values = Vec::with_capacity(options.len());
     for (name, item) in options.iter() {
-        let name: String = name.extract().map_err(|_| PyTypeError::new_err("option names must be str"))?;
-        let value = value(&name, &item).map_err(|type_error| {
-            // An unknown name is the first thing to say (a ConfigurationError from the core).
-            match ClientBuilder::default().set(&name, OptionValue::Text(String::new())) {
-                Err(unknown) if unknown.kind() == mixerlead::ErrorKind::Configuration => to_py_err(item.py(), unknown),
-                _ => type_error,
-            }
-        })?;
-        if let Some(value) = value {
+        let name = option_name(&name)?;
+        if let Some(value) = known_value(&name, &item, |n, v| ClientBuilder::default().set(n, v))? {
             values.push((name, value));
         }
     }
@@ -76,16 +87,10 @@ pub struct BadOption {
 
 impl BadOption {
     pub fn into_py_err(self, py: Python<'_>) -> PyErr {
-        match self.wrong_type && self.error.kind() == mixerlead::ErrorKind::InvalidArgument {
+        match self.wrong_type && self.error.kind() == ErrorKind::InvalidArgument {
             true => PyTypeError::new_err(self.error.message().to_string()),
             false => to_py_err(py, self.error),
         }
-    }
-}
-
-impl From<Error> for BadOption {
-    fn from(error: Error) -> Self {
-        BadOption { error, wrong_type: false }
     }
 }
 
@@ -98,45 +103,49 @@ fn zero_like(value: &OptionValue) -> OptionValue {
     }
 }
 
-/// The keyword arguments every call takes (`timeout=`, `max_retries=`, `extra_headers=`) as
-/// the core's [`RequestOptions`]. Only Python types are checked here; the core checks the
-/// values (a negative timeout, an `Authorization` header) when the call starts.
-pub fn request_options(
-    timeout: Option<&Bound<'_, PyAny>>,
-    max_retries: Option<&Bound<'_, PyAny>>,
-    extra_headers: Option<&Bound<'_, PyAny>>,
-) -> PyResult<RequestOptions> {
-    let mut options = RequestOptions::new();
-    match timeout.map(|t| value("timeout", t)).transpose()?.flatten() {
-        None => {}
-        Some(OptionValue::Number(seconds)) => options = options.timeout_secs(seconds),
-        Some(_) => return Err(PyTypeError::new_err("timeout must be a number of seconds")),
-    }
-    match max_retries.map(|n| value("max_retries", n)).transpose()?.flatten() {
-        None => {}
-        Some(OptionValue::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => options = options.max_retries(n as i64),
-        Some(OptionValue::Number(n)) => {
-            return Err(PyValueError::new_err(format!("max_retries must be a whole number, got {n}")))
+/// The options of one call (`timeout`, `max_retries`, `extra_headers`; `None` values: not
+/// given) as the core's [`RequestOptions`]: each set by name (`RequestOptions::set`, so an
+/// option the core adds needs nothing here), the headers one by one. Errors as for client
+/// options; the core checks the values themselves (a negative timeout, an `Authorization`
+/// header) when the call starts.
+pub fn request_options(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<RequestOptions> {
+    let mut call = RequestOptions::new();
+    let Some(options) = options else { return Ok(call) };
+    for (name, item) in options.iter() {
+        let name = option_name(&name)?;
+        if name == "extra_headers" {
+            if !item.is_none() {
+                call = headers(call, &item)?;
+            }
+            continue;
         }
-        Some(_) => return Err(PyTypeError::new_err("max_retries must be an int")),
+        let Some(value) = known_value(&name, &item, |n, v| RequestOptions::new().set(n, v))? else { continue };
+        let probe = zero_like(&value);
+        call = call.set(&name, value).map_err(|error| {
+            let takes_type = RequestOptions::new().set(&name, probe).is_ok();
+            BadOption { error, wrong_type: !takes_type }.into_py_err(py)
+        })?;
     }
-    if let Some(headers) = extra_headers.filter(|h| !h.is_none()) {
-        let items = headers
-            .call_method0("items")
-            .map_err(|_| PyTypeError::new_err("extra_headers must be a mapping of str to str"))?;
-        for item in items.try_iter()? {
-            let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-            match (name.extract::<String>(), value.extract::<String>()) {
-                (Ok(name), Ok(value)) => options = options.header(name, value),
-                _ => {
-                    return Err(PyTypeError::new_err(format!(
-                        "extra_headers must be a mapping of str to str, got {}: {}",
-                        name.get_type().name()?,
-                        value.get_type().name()?
-                    )))
-                }
+    Ok(call)
+}
+
+/// `call` with the headers of `extra_headers`, a mapping of `str` to `str`.
+fn headers(mut call: RequestOptions, extra_headers: &Bound<'_, PyAny>) -> PyResult<RequestOptions> {
+    let items = extra_headers
+        .call_method0("items")
+        .map_err(|_| PyTypeError::new_err("extra_headers must be a mapping of str to str"))?;
+    for item in items.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        match (name.extract::<String>(), value.extract::<String>()) {
+            (Ok(name), Ok(value)) => call = call.header(name, value),
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "extra_headers must be a mapping of str to str, got {}: {}",
+                    name.get_type().name()?,
+                    value.get_type().name()?
+                )))
             }
         }
     }
-    Ok(options)
+    Ok(call)
 }

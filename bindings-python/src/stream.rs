@@ -7,8 +7,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use mixerlead::bridge::{Pull, SharedStream};
-use mixerlead::{Batch, BatchReader, Error};
+use mixerlead::binding::{BatchReader, Pull, SharedStream};
+use mixerlead::{Batch, Error};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 

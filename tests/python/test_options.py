@@ -185,6 +185,13 @@ def test_bad_per_call_options_are_refused_before_any_request(emu: Emulator, sid:
         c.models.list(extra_headers={"x-n": 1})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="extra_headers"):
         c.models.list(extra_headers=["x-n"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_retries"):
+        c.models.list(max_retries=1.5)  # type: ignore[arg-type]
+    # Per-call options go to the core as one value too, each set by name.
+    with pytest.raises(mixerlead.ConfigurationError, match="colour"):
+        c._live.list_models({"colour": "blue"})
+    with pytest.raises(mixerlead.ConfigurationError, match="colour"):
+        c._live.list_models({"colour": ["blue"]})
     assert emu.stats(sid)["requests"] == 0
 
 

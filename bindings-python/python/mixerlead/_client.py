@@ -117,6 +117,16 @@ class _Base:
         return f"<mixerlead.{type(self).__name__} {inner}>"
 
 
+def _call(
+    timeout: Optional[float], max_retries: Optional[int], extra_headers: Optional[Mapping[str, str]]
+) -> Optional[Dict[str, Any]]:
+    """The options of one call as one value, each set by name in the core (``None`` values:
+    the client's); ``None`` when none is given."""
+    if timeout is None and max_retries is None and extra_headers is None:
+        return None
+    return {"timeout": timeout, "max_retries": max_retries, "extra_headers": extra_headers}
+
+
 def _model_list(out: _Models) -> ModelList:
     rows, request_id, headers = out
     return ModelList([Model(*row) for row in rows], request_id=request_id, headers=Headers(headers))
@@ -146,7 +156,7 @@ class Models:
 
         ``timeout``, ``max_retries`` and ``extra_headers`` apply to this call only (see
         :meth:`Chat.stream`)."""
-        return _model_list(self._client._live.list_models(timeout, max_retries, extra_headers))
+        return _model_list(self._client._live.list_models(_call(timeout, max_retries, extra_headers)))
 
 
 class Chat:
@@ -174,7 +184,8 @@ class Chat:
         ``max_retries`` (``0``: one attempt) and ``extra_headers`` (sent with the request; any
         header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
         a newline)."""
-        return self._client._live.chat(message, model, conversation_id, timeout, max_retries, extra_headers)
+        options = _call(timeout, max_retries, extra_headers)
+        return self._client._live.chat(message, model, conversation_id, options)
 
     def send(
         self,
@@ -187,7 +198,7 @@ class Chat:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ChatReply:
         """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
-        out = self._client._live.send(message, model, conversation_id, timeout, max_retries, extra_headers)
+        out = self._client._live.send(message, model, conversation_id, _call(timeout, max_retries, extra_headers))
         return _reply(out)
 
 
@@ -253,7 +264,7 @@ class AsyncModels:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ModelList:
         """Lists the models (``GET /ai/models``); options as for :meth:`AsyncChat.stream`."""
-        return _model_list(await self._client._live.alist_models(timeout, max_retries, extra_headers))
+        return _model_list(await self._client._live.alist_models(_call(timeout, max_retries, extra_headers)))
 
 
 class AsyncChat:
@@ -281,7 +292,8 @@ class AsyncChat:
         ``max_retries`` (``0``: one attempt) and ``extra_headers`` (sent with the request; any
         header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
         a newline)."""
-        native = await self._client._live.achat(message, model, conversation_id, timeout, max_retries, extra_headers)
+        options = _call(timeout, max_retries, extra_headers)
+        native = await self._client._live.achat(message, model, conversation_id, options)
         return AsyncChatStream(native)
 
     async def send(
@@ -295,7 +307,8 @@ class AsyncChat:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ChatReply:
         """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
-        out = await self._client._live.asend(message, model, conversation_id, timeout, max_retries, extra_headers)
+        options = _call(timeout, max_retries, extra_headers)
+        out = await self._client._live.asend(message, model, conversation_id, options)
         return _reply(out)
 
 

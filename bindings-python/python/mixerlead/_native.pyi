@@ -19,53 +19,35 @@ class NativeClient:
     def _shares_pool_with(self, other: NativeClient) -> bool: ...
     @property
     def base_url(self) -> str: ...
-    def list_models(
-        self,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-    ) -> _Models: ...
-    def alist_models(
-        self,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-    ) -> Awaitable[_Models]: ...
+    def list_models(self, options: Optional[Mapping[str, Any]] = None) -> _Models: ...
+    def alist_models(self, options: Optional[Mapping[str, Any]] = None) -> Awaitable[_Models]: ...
     def chat(
         self,
         message: str,
         model: Optional[str] = None,
         conversation_id: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> ChatStream: ...
     def achat(
         self,
         message: str,
         model: Optional[str] = None,
         conversation_id: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> Awaitable[ChatStream]: ...
     def send(
         self,
         message: str,
         model: Optional[str] = None,
         conversation_id: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> _Reply: ...
     def asend(
         self,
         message: str,
         model: Optional[str] = None,
         conversation_id: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> Awaitable[_Reply]: ...
 
 class ChatStream:
