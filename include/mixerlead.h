@@ -12,8 +12,9 @@
  * time (ml_stream_next); ml_stream_conversation_id may be called from any thread meanwhile.
  * The callbacks of ml_chat_start run on the library's own threads, one callback of a call at a
  * time; the text and conversation id they receive are valid only until they return. Inside a
- * callback, the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail with
- * ML_ERR_INVALID_ARGUMENT instead of risking a deadlock, and ml_call_free does not wait (see it).
+ * callback, the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list, ml_request,
+ * and their _with forms) fail with ML_ERR_INVALID_ARGUMENT instead of risking a deadlock, and
+ * ml_call_free does not wait (see it).
  *
  * fork(). A client inherited by a child process keeps working there. Streams and calls made
  * before the fork belong to the parent: in the child, ml_stream_next fails with
@@ -281,9 +282,10 @@ extern "C" {
  *
  * Callbacks: they run on the library's threads, one callback of a call at a time. Inside them
  * you may call ml_chat_start, ml_call_cancel, ml_call_free (of this call or another; it does
- * not wait there), ml_stream_free, ml_stream_conversation_id and the ml_last_error_ functions;
- * the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail there with
- * ML_ERR_INVALID_ARGUMENT, as they could wait on the thread they block.
+ * not wait there), ml_call_request_id, ml_stream_free, ml_stream_conversation_id and the
+ * ml_last_error_ functions; the blocking functions (ml_chat_stream, ml_stream_next,
+ * ml_models_list, ml_request, and their _with forms) fail there with ML_ERR_INVALID_ARGUMENT,
+ * as they could wait on the thread they block.
  */
 ML_API
 ml_status ml_chat_start(ml_client *client,

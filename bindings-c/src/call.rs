@@ -115,9 +115,10 @@ unsafe impl Sync for Callbacks {}
 ///
 /// Callbacks: they run on the library's threads, one callback of a call at a time. Inside them
 /// you may call ml_chat_start, ml_call_cancel, ml_call_free (of this call or another; it does
-/// not wait there), ml_stream_free, ml_stream_conversation_id and the ml_last_error_ functions;
-/// the blocking functions (ml_chat_stream, ml_stream_next, ml_models_list) fail there with
-/// ML_ERR_INVALID_ARGUMENT, as they could wait on the thread they block.
+/// not wait there), ml_call_request_id, ml_stream_free, ml_stream_conversation_id and the
+/// ml_last_error_ functions; the blocking functions (ml_chat_stream, ml_stream_next,
+/// ml_models_list, ml_request, and their _with forms) fail there with ML_ERR_INVALID_ARGUMENT,
+/// as they could wait on the thread they block.
 #[no_mangle]
 pub unsafe extern "C" fn ml_chat_start(
     client: *mut ml_client,
