@@ -1,5 +1,5 @@
 'use strict';
-// The error classes of SPEC §2, and the one mapping from the native layer's error description.
+// The error classes, one per kind of failure of the core, and the one mapping from the native layer's error description.
 
 /**
  * Base class of every error this package throws (bad arguments throw TypeError / RangeError).

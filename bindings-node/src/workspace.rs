@@ -1,4 +1,4 @@
-//! The rest of the Workspace API (SPEC §7) on `NativeClient`: knowledge, skills, agents and
+//! The rest of the Workspace API on `NativeClient`: knowledge, skills, agents and
 //! artifacts, one promise per call on the core's resource types. Type conversion only: the
 //! core checks every argument (before anything is sent) and parses every response; JSON the
 //! service leaves open crosses as text (`raw`), which the JS layer parses, and JSON going in

@@ -337,7 +337,7 @@ fn control_characters_in_a_server_error_never_reach_the_terminal() {
     }
 }
 
-// ---- the rest of the Workspace API (SPEC §7): knowledge, skills, agents, artifacts ----
+// ---- the rest of the Workspace API : knowledge, skills, agents, artifacts ----
 
 /// `mixerlead ARGS` in the workspace of `project` (each test its own, so none sees another's).
 fn run_in(emu: &Emulator, project: &str, args: &[&str]) -> Output {

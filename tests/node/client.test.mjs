@@ -1,4 +1,4 @@
-// The Node surface of SPEC §3 against the emulator: streams, errors, retries, cancellation.
+// The Node surface against the emulator: streams, errors, retries, cancellation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

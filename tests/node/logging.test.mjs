@@ -1,4 +1,4 @@
-// SPEC §6 logging in Node: the `logger` client option receives the core's records (attempts,
+// Logging in Node: the `logger` client option receives the core's records (attempts,
 // retries, responses, stream ends) on the JS thread, never the key, the message or the reply.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

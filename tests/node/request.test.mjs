@@ -1,4 +1,4 @@
-// SPEC §6 in Node: per-call options, withOptions, response metadata, the User-Agent, and the
+// Requests and responses in depth, in Node: per-call options, withOptions, response metadata, the User-Agent, and the
 // transport options (caFile, NODE_EXTRA_CA_CERTS, proxy) against a TLS emulator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

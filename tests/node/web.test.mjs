@@ -1,4 +1,4 @@
-// SPEC §6 "Node streams": stream.toReadableStream(), served by a node:http server, and a client
+// Node streams as web streams: stream.toReadableStream(), served by a node:http server, and a client
 // that goes away aborts the upstream request within a second.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

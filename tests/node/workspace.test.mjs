@@ -1,4 +1,4 @@
-// SPEC §7 in Node: knowledge, skills, agents and artifacts against the emulator (mixerlead/testing,
+// The rest of the Workspace API in Node: knowledge, skills, agents and artifacts against the emulator (mixerlead/testing,
 // started with small limits). Each test has its own project id, so its workspace starts empty.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

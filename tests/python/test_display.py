@@ -1,4 +1,4 @@
-"""`ChatStream.display()` and `await AsyncChatStream.display()` (SPEC §3, §6): progressive, at most
+"""`ChatStream.display()` and `await AsyncChatStream.display()`: progressive, at most
 20 updates a second plus one at the end, so that a long reply costs about as much to display as
 to read; checked with a stand-in for IPython, and in a real Jupyter kernel."""
 

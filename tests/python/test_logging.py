@@ -1,4 +1,4 @@
-"""Log records (SPEC §6): the core's records of attempts, retries, responses and stream ends reach
+"""Log records: the core's records of attempts, retries, responses and stream ends reach
 `logging.getLogger("mixerlead")` by the time a call returns, filtered by the logger's level at
 that moment; never the key or the text."""
 

@@ -1,4 +1,4 @@
-"""Options (SPEC §2, §6): client options as one value set by name in the core, `ca_file` and
+"""Options: client options as one value set by name in the core, `ca_file` and
 `proxy`, `with_options`, per-call `timeout=` / `max_retries=` / `extra_headers=`, response
 metadata, and the runtime in the User-Agent; sync and async."""
 

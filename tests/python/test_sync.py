@@ -1,4 +1,4 @@
-"""The sync Client against the emulator: the surface of SPEC §3, errors, retries, cancellation."""
+"""The sync Client against the emulator: the public surface, errors, retries, cancellation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`mixerlead.testing.Emulator` (SPEC §6): the emulator in-process, its TLS mode, and with it the
+"""`mixerlead.testing.Emulator`: the emulator in-process, its TLS mode, and with it the
 `ca_file` and `proxy` options for real."""
 
 from __future__ import annotations

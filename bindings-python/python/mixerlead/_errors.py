@@ -1,4 +1,4 @@
-"""The exception classes of SPEC §2. The native module raises them through ``_from_native``."""
+"""The exception classes, one per kind of failure of the core. The native module raises them through ``_from_native``."""
 
 from __future__ import annotations
 
