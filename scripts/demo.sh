@@ -11,7 +11,6 @@ if [ -n "${MIXERLEAD_API_KEY:-}" ]; then
   echo "== talking to ${MIXERLEAD_BASE_URL:-https://ai.mixerlead.com/api}"
   "$bin" models
   "$bin" chat "$message"
-  echo
   exit 0
 fi
 
@@ -27,4 +26,3 @@ export MIXERLEAD_API_KEY=ml_test_demo_key MIXERLEAD_BASE_URL=$base_url
 "$bin" models
 echo "== mixerlead chat \"$message\""
 "$bin" chat "$message"
-echo
