@@ -14,13 +14,16 @@
 #           qemu-user: pip install from the same index (pip must pick the manylinux2014 aarch64
 #           wheel) and the smoke test; the aarch64 glibc C archive through pkg-config.
 #
-#   scripts/dist-test.sh [python] [sdist] [c] [arm64]     default: all of them
+#   win     the windows-gnu C archive (when `make dist-windows` built it): the smoke program
+#           cross-built by zig cc through pkg-config, run under wine.
+#
+#   scripts/dist-test.sh [python] [sdist] [c] [arm64] [win]     default: all of them
 set -euo pipefail
 . "$(dirname "$0")/cross-env.sh"
 cd "$ML_ROOT"
 
 PARTS=("$@")
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(python sdist c arm64)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(python sdist c arm64 win)
 want() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
 
 version=$(ml_version)
@@ -187,6 +190,20 @@ c_musl_static() { # TARGET: smoke linked statically against the musl archive, ru
   "${run[@]}" "$out" "$ROOT_URL"
 }
 
+c_windows_wine() { # the windows-gnu archive: smoke cross-built by zig cc against the DLL, run by wine
+  local t=x86_64-pc-windows-gnu prefix out=$work/c/win
+  prefix=$(unpack_c "$t")
+  need_tools /usr/lib/wine/wine64:wine64
+  mkdir -p "$out"
+  # The import library named outright: zig's linker prefers libmixerlead.a for -lmixerlead.
+  "$ZIG" cc -target x86_64-windows-gnu -std=c11 -Wall -Werror packaging/smoke/smoke.c \
+    $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags mixerlead) "$prefix/lib/libmixerlead.dll.a" -o "$out/smoke.exe"
+  cp "$prefix/bin/mixerlead.dll" "$out/"
+  # wine 8 (Debian 12) lacks bcryptprimitives.dll, which Rust's std imports: a test-only stand-in.
+  "$ZIG" cc -target x86_64-windows-gnu -shared -O2 packaging/smoke/wine-bcryptprimitives.c -ladvapi32 -o "$out/bcryptprimitives.dll"
+  WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all /usr/lib/wine/wine64 "$out/smoke.exe" "$ROOT_URL"
+}
+
 if [[ "$HOST_TARGET" == *linux* ]]; then zig_tools; fi # zig cc links the musl smoke tests
 if want python || want sdist || want arm64; then start_index; fi
 if want python; then
@@ -210,6 +227,9 @@ if want c; then
   else
     run_case aarch64-unknown-linux-musl C "zig cc -static against libmixerlead.a, smoke" -- c_musl_static aarch64-unknown-linux-musl
   fi
+fi
+if want win && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ] && [ -f "dist/c/mixerlead-$version-x86_64-pc-windows-gnu.tar.gz" ]; then
+  run_case x86_64-pc-windows-gnu C "zig cc against mixerlead.dll (import library), smoke under wine" -- c_windows_wine
 fi
 if want arm64 && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ]; then
   if [ -n "${INDEX_URL:-}" ]; then
