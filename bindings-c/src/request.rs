@@ -1,4 +1,4 @@
-//! The generic JSON call (SPEC §7): every endpoint of the Workspace API besides the models list
+//! The generic JSON call: every endpoint of the Workspace API besides the models list
 //! and chat (knowledge, skills, agents, artifacts) goes through `ml_request`, so the C ABI does
 //! not grow with the API.
 

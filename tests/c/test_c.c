@@ -373,7 +373,7 @@ static void test_nulls_and_bad_input(void) {
   ml_client_free(client);
 }
 
-/* ---- Per-request options (SPEC §6) ---- */
+/* ---- Per-request options ---- */
 
 static bool starts_with(const char *text, const char *prefix) {
   return text != NULL && strncmp(text, prefix, strlen(prefix)) == 0;
@@ -571,7 +571,7 @@ static void test_request_options_size(void) {
   CHECK(tiny == 0);
 }
 
-/* ---- Response metadata: request ids (SPEC §6) ---- */
+/* ---- Response metadata: request ids ---- */
 
 static void test_request_ids(void) {
   ml_client *client = client_for("id=creqid");
@@ -639,7 +639,7 @@ static void test_request_ids(void) {
   free(c);
 }
 
-/* ---- Client options ca_file and proxy (SPEC §6), against the TLS emulator ---- */
+/* ---- Client options ca_file and proxy, against the TLS emulator ---- */
 
 static void test_ca_file_and_proxy(void) {
   harness_bound("test_ca_file_and_proxy", 60);
@@ -699,7 +699,7 @@ static void test_ca_file_and_proxy(void) {
   harness_unbound();
 }
 
-/* ---- The generic call: the rest of the Workspace API (SPEC §7) ---- */
+/* ---- The generic call: the rest of the Workspace API ---- */
 
 /* Workspaces are per key: each run of the suite (dynamic, static, ASan, valgrind) gets its own. */
 static ml_client *workspace_client(const char *script) {
@@ -883,7 +883,7 @@ static void test_request_errors_and_retries(void) {
   harness_unbound();
 }
 
-/* ---- The header's version macros and status names (SPEC §5) ---- */
+/* ---- The header's version macros and status names ---- */
 
 #ifndef ML_API
 #error "mixerlead.h defines ML_API"

@@ -186,7 +186,7 @@ static bool starts_with(const std::optional<std::string>& text, const std::strin
   return text && text->rfind(prefix, 0) == 0;
 }
 
-// SPEC §6: per-request options on every call, request ids on lists, streams, calls and errors.
+// Per-request options on every call, request ids on lists, streams, calls and errors.
 static void test_request_options_and_metadata() {
   harness_bound("test_request_options_and_metadata", 30);
   mixerlead::Client client = client_for("id=cppopt");
@@ -244,7 +244,7 @@ static void test_request_options_and_metadata() {
   harness_unbound();
 }
 
-// SPEC §7: the rest of the Workspace API through Client::request.
+// The rest of the Workspace API through Client::request.
 static void test_generic_request() {
   harness_bound("test_generic_request", 30);
   char url[512];
