@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test check-targets dist dist-c dist-python dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -13,14 +13,21 @@ export MIXERLEAD_EMULATOR := $(CURDIR)/target/debug/mixerlead-emulator
 demo:
 	bash scripts/demo.sh
 
-## test: lint, the cross-target compile-check, then every test suite in the repo
-test: lint check-targets test-rust test-python test-c test-node bench-smoke
+## test: lint, the cross-target compile-check, then every test suite in the repo, a 60 s soak and
+## a short fuzz run
+test: lint check-references check-targets test-rust test-python test-c test-node bench-smoke test-soak fuzz-smoke
+
+## check-references: comments and docs stand alone: nothing refers to documents outside the repo
+check-references:
+	@if git grep -nE 'SPEC §|shared/(SPEC|DESIGN)' -- . ':!CHANGELOG.md' ':!Makefile'; then \
+	  echo "check-references: 0 passed, 1 failed (the lines above point outside the repo)"; exit 1; \
+	else echo "check-references: 1 passed, 0 failed"; fi
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-## check-targets: every crate clippy-checked (-D warnings) for each target of SPEC §5 besides the
+## check-targets: every crate clippy-checked (-D warnings) for each supported platform besides the
 ## host: Linux arm64 glibc, Linux x86_64/arm64 musl, Windows x64 (msvc, and gnu), macOS x86_64/arm64.
 ## Installs what it needs: rustup targets, zig (PyPI `ziglang`, in target/zig-tools) as ring's C compiler.
 check-targets:
@@ -29,7 +36,7 @@ check-targets:
 test-rust:
 	$(CARGO) test --workspace --locked
 
-## dist: the release artifacts into dist/ (not part of `make test`): per Linux target of SPEC §5
+## dist: the release artifacts into dist/ (not part of `make test`): per supported Linux target
 ## (x86_64/aarch64, glibc/musl) a C archive (dist/c/) and an abi3 wheel (dist/python/), plus the
 ## sdist and the Windows (x86_64-pc-windows-gnu) C archive; each binary checked like auditwheel
 ## does (scripts/check-binary.py). DIST_TARGETS=… builds those targets only (as the release
@@ -75,9 +82,9 @@ python-wheel:
 ## test-python: the wheel pip-installed into a fresh virtualenv, pytest against the emulator, mypy --strict
 test-python: python-wheel emulator
 	rm -rf $(PY_TEST) && $(PYTHON) -m venv $(PY_TEST)
-	$(PY_TEST)/bin/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" target/wheels/mixerlead-*.whl
+	$(PY_TEST)/bin/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" ipykernel nbconvert target/wheels/mixerlead-*.whl
 	cd tests/python && ../../$(PY_TEST)/bin/python -m pytest
-	$(PY_TEST)/bin/mypy --strict examples/python tests/python/typing_usage.py
+	$(PY_TEST)/bin/mypy --strict examples/python tests/python
 
 ## lib-c: libmixerlead.so / .a and mixerlead.pc in target/c/ (the build fails if include/mixerlead.h is stale)
 lib-c:
@@ -115,6 +122,23 @@ test-node: emulator
 ## bench: every surface against its peers, release builds, one run on this machine (see bench/README.md)
 bench:
 	bash bench/bench.sh
+
+## test-soak: the soak for 60 s (part of make test), on what test-python, test-node and test-c built
+test-soak:
+	bash tests/soak/run.sh 60 5
+
+## soak: 30 minutes of mixed traffic from Python, Node and C against the emulator, RSS and open
+## descriptors sampled every 10 s (run `make test` first: it uses the packages it built)
+soak:
+	bash tests/soak/run.sh 1800 10
+
+## fuzz-smoke: every fuzz target for 10 s (part of make test); fuzz: each for FUZZ_SECONDS
+fuzz-smoke:
+	bash fuzz/run.sh 10
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
 
 ## bench-smoke: the same programs on tiny sizes with debug builds, so the benchmark cannot rot
 bench-smoke:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make check-targets`: every crate compile-checked (clippy, -D warnings) for every target of
-# SPEC §5 other than the host (which `make lint` covers), so portability cannot rot.
+# the supported platforms other than the host (which `make lint` covers), so portability cannot rot.
 # Installs what it needs: the rustup targets, and zig (PyPI `ziglang`) as the C compiler ring's
 # build script needs for a cross target. Nothing is linked, so no target's SDK is needed.
 #
-#   scripts/check-targets.sh [TARGET...]      default: all of SPEC §5 below
+#   scripts/check-targets.sh [TARGET...]      default: all the supported platforms below
 #   CHECK=check scripts/check-targets.sh      `cargo check` instead of clippy
 set -euo pipefail
 . "$(dirname "$0")/cross-env.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package into dist/python/: an abi3 (cp39) wheel per Linux target of SPEC §5,
+# The Python package into dist/python/: an abi3 (cp39) wheel per supported Linux target,
 # manylinux2014 on glibc and musllinux_1_2 on musl, built by maturin with zig (so the glibc
 # ceiling holds whatever this machine's glibc is), stripped; and the sdist. Every wheel then
 # passes scripts/check-binary.py (auditwheel's rules, and <= 3 MB). On a macOS or Windows runner,

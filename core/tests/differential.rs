@@ -1,6 +1,6 @@
 //! Differential tests of the stream decoders (issue #14): each production decoder against a
 //! reference decoder written straight from the rules — the WHATWG EventSource parsing steps and
-//! SPEC §1.1's payload table — slow and plain, over generated bodies fed whole and split at
+//! the payload table (core/src/decode/payload.rs) — slow and plain, over generated bodies fed whole and split at
 //! generated points. Same pieces, same events (conversation ids, ends, in-band errors) in the
 //! same order, same failures. Raw text may be cut into pieces differently: there the joined
 //! text must be `String::from_utf8_lossy` of the body.
@@ -8,7 +8,7 @@
 //! The `reference` module is also compiled into the fuzz targets (`fuzz/src/lib.rs`), which
 //! hold the decoders to it on arbitrary bytes.
 
-/// The reference decoders. Where SPEC §1.1 is silent they follow what the decoders document:
+/// The reference decoders. Where the rules are silent they follow what the decoders document:
 /// - white space around a payload is JSON's (space, tab, CR, LF): `[DONE]` may have it, and an
 ///   NDJSON line is trimmed of it;
 /// - `error` fails the stream unless absent, `null` or `false`; its message is the string, an
@@ -25,7 +25,7 @@ pub mod reference {
     use mixerlead::ErrorKind;
     use serde_json::{Map, Value};
 
-    /// The wire formats of SPEC §1.1's table.
+    /// The wire formats.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Format {
         Sse,
@@ -104,7 +104,7 @@ pub mod reference {
             // "decode the stream as UTF-8" drops one leading BOM.
             let body = body.strip_prefix(BOM).unwrap_or(body);
             // Lines end at CRLF, LF or CR. A last line without an end is still a line, and the
-            // end of a clean body dispatches like a blank line (SPEC §1.1).
+            // end of a clean body dispatches like a blank line .
             let mut lines: Vec<&[u8]> = Vec::new();
             let (mut start, mut i) = (0, 0);
             while i < body.len() {
@@ -661,7 +661,7 @@ mod properties {
         }
     }
 
-    /// SPEC §1.1's real limit, at its edge: 16 MiB of event data (or NDJSON line, or JSON body)
+    /// The real limit, at its edge: 16 MiB of event data (or NDJSON line, or JSON body)
     /// passes, one byte more fails with a decode error, fed whole or in 64 KiB reads.
     #[test]
     fn the_real_16_mib_limit_at_its_edge() {

@@ -9,7 +9,7 @@
 //! - nothing comes after the end of the stream (`[DONE]`, an in-band error), and a decoder
 //!   failure ends it too;
 //! - the decoder agrees with the reference decoder of `core/tests/differential.rs` (written from
-//!   the WHATWG rules and SPEC §1.1's table): same pieces, events and failure;
+//!   the WHATWG rules and the payload table of core/src/decode/payload.rs): same pieces, events and failure;
 //! - with a small event limit (half the inputs), an SSE event or NDJSON line over it fails with
 //!   a decode error (checked through the reference, which applies the limit rule plainly), and
 //!   no SSE piece is longer than the limit.
