@@ -104,7 +104,7 @@ pub mod reference {
             // "decode the stream as UTF-8" drops one leading BOM.
             let body = body.strip_prefix(BOM).unwrap_or(body);
             // Lines end at CRLF, LF or CR. A last line without an end is still a line, and the
-            // end of a clean body dispatches like a blank line .
+            // end of a clean body dispatches like a blank line.
             let mut lines: Vec<&[u8]> = Vec::new();
             let (mut start, mut i) = (0, 0);
             while i < body.len() {
