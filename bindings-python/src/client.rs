@@ -3,7 +3,7 @@
 use mixerlead::{ChatReply, ChatRequest, Client, HeaderMap, ModelList};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::errors::to_py_err;
 use crate::options;
@@ -189,5 +189,35 @@ impl NativeClient {
         let request = ChatRequest::from_parts(message, model, conversation_id);
         let client = self.inner.clone();
         into_asyncio(py, async move { client.send_with(request, &call).await.map(reply_out) })
+    }
+
+    /// A Workspace API call (knowledge, skills, agents, artifacts) by name; `args` as
+    /// `mixerlead._workspace` passes them.
+    #[pyo3(signature = (op, args, options=None))]
+    fn workspace(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        args: &Bound<'_, PyTuple>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let call = options::request_options(py, options)?;
+        let pending = crate::workspace::prepare(py, &self.inner, op, args, call)?;
+        let out = wait(py, pending)?;
+        Ok(out.into_pyobject(py)?.unbind())
+    }
+
+    /// [`Self::workspace`] for asyncio.
+    #[pyo3(signature = (op, args, options=None))]
+    fn aworkspace<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        args: &Bound<'_, PyTuple>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let call = options::request_options(py, options)?;
+        let pending = crate::workspace::prepare(py, &self.inner, op, args, call)?;
+        into_asyncio(py, pending)
     }
 }

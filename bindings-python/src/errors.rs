@@ -25,6 +25,8 @@ pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
             error.request_id(),
             error.retry_after(),
             error.partial_text(),
+            error.source_id(),
+            error.last_error(),
         ))
     });
     match made {

@@ -8,6 +8,7 @@ mod options;
 mod stream;
 mod testing;
 mod wait;
+mod workspace;
 
 use pyo3::prelude::*;
 

@@ -27,9 +27,26 @@ impl NativeEmulator {
 impl NativeEmulator {
     /// Starts serving on a free port of 127.0.0.1; https with a certificate made now when `tls`.
     #[new]
-    #[pyo3(signature = (tls=false))]
-    fn new(py: Python<'_>, tls: bool) -> PyResult<Self> {
-        let config = EmulatorConfig { tls, ..EmulatorConfig::default() };
+    /// `index_delay_ms`, `max_upload_bytes`, `agent_runs_per_day`: the Workspace API's limits
+    /// (`None`: the emulator's defaults).
+    #[pyo3(signature = (tls=false, index_delay_ms=None, max_upload_bytes=None, agent_runs_per_day=None))]
+    fn new(
+        py: Python<'_>,
+        tls: bool,
+        index_delay_ms: Option<u64>,
+        max_upload_bytes: Option<usize>,
+        agent_runs_per_day: Option<u32>,
+    ) -> PyResult<Self> {
+        let mut config = EmulatorConfig { tls, ..EmulatorConfig::default() };
+        if let Some(ms) = index_delay_ms {
+            config.index_delay = std::time::Duration::from_millis(ms);
+        }
+        if let Some(bytes) = max_upload_bytes {
+            config.max_upload = bytes;
+        }
+        if let Some(runs) = agent_runs_per_day {
+            config.agent_runs_per_day = runs;
+        }
         // Started inside the runtime's context, so its server task runs on the runtime's threads.
         let emulator = py.detach(|| runtime::block_on(Emulator::start(config)))?;
         Ok(NativeEmulator {

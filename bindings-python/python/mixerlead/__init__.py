@@ -21,6 +21,7 @@ from ._errors import (
     BadRequestError,
     ConfigurationError,
     ConflictError,
+    IndexingError,
     InternalServerError,
     MixerLeadError,
     NotFoundError,
@@ -31,6 +32,22 @@ from ._errors import (
 )
 from ._native import ChatStream, __version__
 from ._types import ChatReply, Headers, Model, ModelList
+from ._workspace import (
+    Agent,
+    Agents,
+    Artifact,
+    Artifacts,
+    AsyncAgents,
+    AsyncArtifacts,
+    AsyncKnowledge,
+    AsyncSkills,
+    Indexing,
+    Knowledge,
+    Skill,
+    SkillOutput,
+    Skills,
+    Source,
+)
 
 __all__ = [
     "Client",
@@ -45,6 +62,20 @@ __all__ = [
     "Chat",
     "AsyncModels",
     "AsyncChat",
+    "Knowledge",
+    "Skills",
+    "Agents",
+    "Artifacts",
+    "AsyncKnowledge",
+    "AsyncSkills",
+    "AsyncAgents",
+    "AsyncArtifacts",
+    "Source",
+    "Indexing",
+    "Skill",
+    "SkillOutput",
+    "Agent",
+    "Artifact",
     "MixerLeadError",
     "ConfigurationError",
     "APIConnectionError",
@@ -60,5 +91,6 @@ __all__ = [
     "PayloadTooLargeError",
     "RateLimitError",
     "InternalServerError",
+    "IndexingError",
     "__version__",
 ]

@@ -1,4 +1,5 @@
-"""``Client`` and ``AsyncClient``: options, and the ``models`` / ``chat`` resources."""
+"""``Client`` and ``AsyncClient``: options, and the ``models`` / ``chat`` resources (the
+Workspace API's others are in ``_workspace.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ from ._async_stream import AsyncChatStream
 from ._errors import MixerLeadError
 from ._native import ChatStream
 from ._types import ChatReply, Headers, Model, ModelList
+from ._workspace import (
+    Agents,
+    Artifacts,
+    AsyncAgents,
+    AsyncArtifacts,
+    AsyncKnowledge,
+    AsyncSkills,
+    Knowledge,
+    Skills,
+)
 
 if TYPE_CHECKING:
     import os
@@ -221,16 +232,28 @@ class Client(_Base):
     Records of attempts, retries and responses go to ``logging.getLogger("mixerlead")``.
     """
 
-    __slots__ = ("models", "chat")
+    __slots__ = ("models", "chat", "knowledge", "skills", "agents", "artifacts")
 
     models: Models
     """``client.models.list()``."""
     chat: Chat
     """``client.chat.stream(...)`` and ``client.chat.send(...)``."""
+    knowledge: Knowledge
+    """``client.knowledge.add(...)``, ``.crawl``, ``.list``, ``.wait_until_indexed``, …"""
+    skills: Skills
+    """``client.skills.list()`` and ``client.skills.run(...)``."""
+    agents: Agents
+    """``client.agents.list()``, ``.create(...)`` and ``.run(...)``."""
+    artifacts: Artifacts
+    """``client.artifacts.list()`` and ``client.artifacts.create(...)``."""
 
     def _add_resources(self) -> None:
         self.models = Models(self)
         self.chat = Chat(self)
+        self.knowledge = Knowledge(self)
+        self.skills = Skills(self)
+        self.agents = Agents(self)
+        self.artifacts = Artifacts(self)
 
     def close(self) -> None:
         """Releases the connection pool. Streams already open keep working."""
@@ -318,16 +341,28 @@ class AsyncClient(_Base):
     Its work runs on the library's own runtime threads, so the event loop is never blocked.
     """
 
-    __slots__ = ("models", "chat")
+    __slots__ = ("models", "chat", "knowledge", "skills", "agents", "artifacts")
 
     models: AsyncModels
     """``await aclient.models.list()``."""
     chat: AsyncChat
     """``await aclient.chat.stream(...)`` and ``await aclient.chat.send(...)``."""
+    knowledge: AsyncKnowledge
+    """``await aclient.knowledge.add(...)``, … (as ``Client.knowledge``)."""
+    skills: AsyncSkills
+    """``await aclient.skills.list()`` and ``.run(...)``."""
+    agents: AsyncAgents
+    """``await aclient.agents.list()``, ``.create(...)`` and ``.run(...)``."""
+    artifacts: AsyncArtifacts
+    """``await aclient.artifacts.list()`` and ``.create(...)``."""
 
     def _add_resources(self) -> None:
         self.models = AsyncModels(self)
         self.chat = AsyncChat(self)
+        self.knowledge = AsyncKnowledge(self)
+        self.skills = AsyncSkills(self)
+        self.agents = AsyncAgents(self)
+        self.artifacts = AsyncArtifacts(self)
 
     async def aclose(self) -> None:
         """Releases the connection pool. Streams already open keep working."""

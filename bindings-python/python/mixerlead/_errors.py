@@ -23,6 +23,7 @@ __all__ = [
     "PayloadTooLargeError",
     "RateLimitError",
     "InternalServerError",
+    "IndexingError",
 ]
 
 
@@ -142,6 +143,20 @@ class InternalServerError(APIStatusError):
     """5xx: a server error that did not go away with retries."""
 
 
+class IndexingError(MixerLeadError):
+    """A knowledge source failed to index (raised by ``knowledge.wait_until_indexed``)."""
+
+    source_id: str
+    """The id of the source that failed."""
+    last_error: Optional[str]
+    """Why, as the service said (the source's ``last_error``), when it said."""
+
+    def __init__(self, message: str, *, source_id: str, last_error: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.source_id = source_id
+        self.last_error = last_error
+
+
 _BY_STATUS = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -162,6 +177,8 @@ def _from_native(
     request_id: Optional[str],
     retry_after: Optional[float],
     partial_text: Optional[str],
+    source_id: Optional[str] = None,
+    last_error: Optional[str] = None,
 ) -> MixerLeadError:
     """Builds the exception for a core error (called by the native module)."""
     if kind == "status" and status_code is not None:
@@ -180,6 +197,8 @@ def _from_native(
         return StreamInterruptedError(message, partial_text)
     if kind == "decode":
         return APIResponseError(message, partial_text)
+    if kind == "indexing":
+        return IndexingError(message, source_id=source_id or "", last_error=last_error)
     if kind == "connection":
         return APIConnectionError(message)
     return MixerLeadError(message)

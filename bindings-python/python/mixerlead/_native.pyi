@@ -49,6 +49,11 @@ class NativeClient:
         conversation_id: Optional[str] = None,
         options: Optional[Mapping[str, Any]] = None,
     ) -> Awaitable[_Reply]: ...
+    def workspace(self, op: str, args: Tuple[Any, ...], options: Optional[Mapping[str, Any]] = None) -> Any:
+        """A Workspace API call by name (``knowledge_add``, ``skills_run``, …); see ``_workspace.py``."""
+    def aworkspace(
+        self, op: str, args: Tuple[Any, ...], options: Optional[Mapping[str, Any]] = None
+    ) -> Awaitable[Any]: ...
 
 class ChatStream:
     """A streamed chat reply: iterate it for ``str`` pieces in arrival order.
@@ -95,7 +100,13 @@ class BatchPieces:
     def __len__(self) -> int: ...
 
 class NativeEmulator:
-    def __init__(self, tls: bool = False) -> None: ...
+    def __init__(
+        self,
+        tls: bool = False,
+        index_delay_ms: Optional[int] = None,
+        max_upload_bytes: Optional[int] = None,
+        agent_runs_per_day: Optional[int] = None,
+    ) -> None: ...
     @property
     def base_url(self) -> str: ...
     @property

@@ -69,12 +69,23 @@ class Emulator:
     ``tls=True`` serves https with a certificate made at start, which clients do not trust
     unless given :attr:`ca_file` (``Client(..., ca_file=emu.ca_file)``, as :meth:`client`
     does): a way to test certificate handling.
+
+    The Workspace API's limits: ``index_delay_ms`` (how long a knowledge source takes to
+    index; 300), ``max_upload_bytes`` (larger uploads get 413; 8 MiB) and
+    ``agent_runs_per_day`` (runs past it get 403; 5). ``None``: those defaults.
     """
 
     __slots__ = ("_native", "_api_key", "_ca_file")
 
-    def __init__(self, *, tls: bool = False) -> None:
-        self._native = _native.NativeEmulator(tls)
+    def __init__(
+        self,
+        *,
+        tls: bool = False,
+        index_delay_ms: Optional[int] = None,
+        max_upload_bytes: Optional[int] = None,
+        agent_runs_per_day: Optional[int] = None,
+    ) -> None:
+        self._native = _native.NativeEmulator(tls, index_delay_ms, max_upload_bytes, agent_runs_per_day)
         self._api_key = "ml_test_" + secrets.token_hex(12)
         self._ca_file: Optional[str] = None
 
