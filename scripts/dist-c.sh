@@ -66,8 +66,10 @@ for t in "${TARGETS[@]}"; do
   esac
   # rustc prints the system libraries a static link needs (pkg-config's Libs.private, CMake's
   # link interface); cargo replays the note when the build is fresh.
-  native=$(release_env "${build[@]}" --release --locked -p mixerlead-c --lib -- --print=native-static-libs 2>&1 \
-    | tee /dev/stderr | sed -n 's/.*native-static-libs: //p' | tail -n 1)
+  mkdir -p "$TARGET_DIR/dist-stage"
+  log=$TARGET_DIR/dist-stage/build-$t.log
+  release_env "${build[@]}" --release --locked -p mixerlead-c --lib -- --print=native-static-libs 2>&1 | tee "$log" >&2
+  native=$(sed -n 's/.*native-static-libs: //p' "$log" | tail -n 1)
   [ -n "$native" ] || { echo "dist-c: rustc printed no native-static-libs for $t" >&2; exit 1; }
   built=$TARGET_DIR/$t/release
   name=mixerlead-$version-$t

@@ -114,7 +114,7 @@ python_sdist() {
   python3 -m venv "$venv"
   py=$(venv_python "$venv")
   # From source for real: cargo builds in pip's own temporary folder, not in this target/.
-  env -u CARGO_TARGET_DIR "$py" -m pip install -q --disable-pip-version-check --no-binary mixerlead "$sdist"
+  env -u CARGO_TARGET_DIR "$py" -m pip install -q --disable-pip-version-check --no-cache-dir --no-binary mixerlead "$sdist"
   echo "  built and installed: $(installed_tag "$py")"
   "$py" -m pip install -q --disable-pip-version-check pytest "pytest-asyncio>=1.4" "uvloop; sys_platform != 'win32'"
   (cd "$work" && "$py" "$ML_ROOT/packaging/smoke/smoke.py" "$ROOT_URL")
