@@ -16,8 +16,9 @@ use crate::request_options::CallSettings;
 use crate::retry::{self, Failure};
 use crate::VERSION;
 
-/// Most bytes of an error body (or a models list) read into memory.
-const MAX_SMALL_BODY: usize = 1 << 20;
+/// Most bytes of a non-streamed body (a JSON response, an error body) read into memory: the
+/// same 16 MiB as one streamed event, so a large knowledge-base list still fits.
+const MAX_SMALL_BODY: usize = 16 << 20;
 /// Most bytes of an error body quoted in the error message when it has no `error` field.
 const MAX_MESSAGE_BODY: usize = 1024;
 /// Most redirects followed.
@@ -306,7 +307,7 @@ async fn read_capped(response: Response, read_timeout: Duration) -> Result<Vec<u
             }
             Ok(Some(Ok(chunk))) => {
                 if body.len() + chunk.len() > MAX_SMALL_BODY {
-                    return Err(Error::decode(format!("response body larger than {MAX_SMALL_BODY} bytes")));
+                    return Err(Error::decode(format!("response body larger than {} MiB", MAX_SMALL_BODY >> 20)));
                 }
                 body.extend_from_slice(&chunk);
             }
