@@ -142,13 +142,6 @@ impl StreamInfo {
             while !new.is_char_boundary(take) {
                 take -= 1;
             }
-            // Grow by doubling as usual, but never past the cap.
-            let needed = kept.text.len() + take;
-            if needed > kept.text.capacity() {
-                let target = (kept.text.capacity() * 2).max(needed).min(MAX_KEPT_TEXT);
-                let len = kept.text.len();
-                kept.text.reserve_exact(target - len);
-            }
             kept.text.push_str(&new[..take]);
         }
         self.add_undelivered(new.len() as isize);
