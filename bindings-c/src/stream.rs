@@ -4,7 +4,7 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
-use mixerlead::binding::{block_on, BatchReader, SharedStream};
+use mixerlead::binding::{block_on, BatchReader, Pull as Pulled, SharedStream};
 use mixerlead::runtime::{process_id, try_runtime};
 
 use crate::client::{chat_request, ml_chat_request, ml_client};
@@ -141,15 +141,15 @@ pub unsafe extern "C" fn ml_stream_next(
             if pull.ended {
                 return Ok(ml_status::ML_DONE);
             }
-            let next = block_on(s.stream.next_batch());
+            let next = block_on(s.stream.pull());
             s.conversation_id(); // cached while this process can still read it (see fork)
             match next {
-                Ok(Some(batch)) => pull.batch = BatchReader::new(batch),
-                Err(e) => {
+                Pulled::Ready(batch) => pull.batch = BatchReader::new(batch),
+                Pulled::Failed(e) => {
                     pull.ended = true;
                     return Err(fail_in(&e, s.request_id.as_deref().and_then(|id| id.to_str().ok())));
                 }
-                Ok(None) => pull.ended = true,
+                Pulled::End | Pulled::Pending => pull.ended = true,
             }
         }
         let piece = pull.batch.next_piece().unwrap_or_default();

@@ -178,7 +178,7 @@ impl SharedStream {
     }
 
     /// The next batch of pieces; `None` at the end, or once [`SharedStream::cancel`] was called.
-    pub async fn next_batch(&self) -> Result<Option<Batch>> {
+    async fn next_batch(&self) -> Result<Option<Batch>> {
         let pull = async {
             let mut stream = self.stream.clone().lock_owned().await;
             let batch = stream.next_batch().await;
@@ -191,9 +191,9 @@ impl SharedStream {
     }
 
     /// The next batch if it can be had without waiting: `None` when the read-ahead still holds
-    /// the stream or nothing has arrived yet (then call [`SharedStream::next_batch`]). Lets a
+    /// the stream or nothing has arrived yet (then wait with `next_batch`). Lets a
     /// binding skip the trip through the runtime when pieces are already decoded.
-    pub fn try_next_batch(&self) -> Option<Result<Option<Batch>>> {
+    fn try_next_batch(&self) -> Option<Result<Option<Batch>>> {
         if self.cancellation.is_cancelled() {
             return Some(Ok(None));
         }
