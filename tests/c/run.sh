@@ -41,7 +41,7 @@ export MIXERLEAD_TEST_TLS_BASE_URL=$tls_base MIXERLEAD_TEST_CA_FILE=$scratch/ca.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 MIXERLEAD_UNDER_ASAN=1 "$out/test_c_asan"
 MIXERLEAD_UNDER_ASAN=1 "$out/test_cpp_asan"
-MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --num-callers=40 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 \
+MIXERLEAD_UNDER_VALGRIND=1 valgrind -q --fair-sched=yes --num-callers=40 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=1 \
   --suppressions="$root/tests/c/valgrind.supp" "$out/test_c"
 
 # The examples build and run against the emulator as a user would run them.
