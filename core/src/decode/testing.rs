@@ -27,7 +27,9 @@ pub enum Item {
 /// A failure of the decoder itself (over-size event, malformed JSON where JSON is required).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// What kind of error the stream would fail with.
     pub kind: ErrorKind,
+    /// The error's message.
     pub message: String,
 }
 
