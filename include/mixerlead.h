@@ -1,4 +1,4 @@
-/*
+/** @file mixerlead.h
  * mixerlead — C API of the client for MixerLead's Workspace API.
  *
  * Every function returning ml_status reports failures as a negative status; the details of this
