@@ -86,11 +86,13 @@ test-python: python-wheel emulator
 	cd tests/python && ../../$(PY_TEST)/bin/python -m pytest
 	$(PY_TEST)/bin/mypy --strict examples/python tests/python
 
-## lib-c: libmixerlead.so / .a and mixerlead.pc in target/c/ (the build fails if include/mixerlead.h is stale)
+## lib-c: libmixerlead.so.0 (the SONAME; libmixerlead.so links to it) / .a in target/c/ (the build fails if include/mixerlead.h is stale)
 lib-c:
 	$(CARGO) build -p mixerlead-c --locked
 	mkdir -p target/c/lib
-	cp target/debug/libmixerlead_c.so target/c/lib/libmixerlead.so
+	rm -f target/c/lib/libmixerlead.so target/c/lib/libmixerlead.so.0
+	cp target/debug/libmixerlead_c.so target/c/lib/libmixerlead.so.0
+	ln -s libmixerlead.so.0 target/c/lib/libmixerlead.so
 	cp target/debug/libmixerlead_c.a target/c/lib/libmixerlead.a
 
 ## header: regenerate include/mixerlead.h with cbindgen (then commit it)
@@ -109,7 +111,8 @@ PROFILE ?= release
 install:
 	$(CARGO) build -p mixerlead-c --locked $(if $(filter release,$(PROFILE)),--release,)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 755 target/$(PROFILE:dev=debug)/libmixerlead_c.so $(DESTDIR)$(PREFIX)/lib/libmixerlead.so
+	install -m 755 target/$(PROFILE:dev=debug)/libmixerlead_c.so $(DESTDIR)$(PREFIX)/lib/libmixerlead.so.0
+	ln -sf libmixerlead.so.0 $(DESTDIR)$(PREFIX)/lib/libmixerlead.so
 	install -m 644 target/$(PROFILE:dev=debug)/libmixerlead_c.a $(DESTDIR)$(PREFIX)/lib/libmixerlead.a
 	install -m 644 include/mixerlead.h include/mixerlead.hpp $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' bindings-c/mixerlead.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mixerlead.pc

@@ -40,6 +40,18 @@ fn version_macros() -> String {
     )
 }
 
+/// The name the shared library records for its dependents, carrying the ABI version (the major
+/// version): `libmixerlead.so.0` as the ELF SONAME, `@rpath/libmixerlead.0.dylib` as the macOS
+/// install name. Windows has none: a program names `mixerlead.dll`.
+fn shared_library_name_arg() -> Option<String> {
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
+    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("macos" | "ios") => Some(format!("-Wl,-install_name,@rpath/libmixerlead.{major}.dylib")),
+        Ok("windows") => None,
+        _ => Some(format!("-Wl,-soname,libmixerlead.so.{major}")),
+    }
+}
+
 fn main() {
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let header = Path::new(&crate_dir).join("../include/mixerlead.h");
@@ -47,7 +59,9 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed={}", header.display());
     println!("cargo:rerun-if-env-changed=MIXERLEAD_UPDATE_HEADER");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmixerlead.so");
+    if let Some(arg) = shared_library_name_arg() {
+        println!("cargo:rustc-cdylib-link-arg={arg}");
+    }
 
     let mut config = cbindgen::Config::from_file(Path::new(&crate_dir).join("cbindgen.toml")).expect("cbindgen.toml");
     config.after_includes =

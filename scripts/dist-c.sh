@@ -29,7 +29,6 @@ mkdir -p "$out"
 
 rust_targets "${TARGETS[@]}"
 case " ${TARGETS[*]}" in *linux*|*windows-gnu*) zig_tools ;; esac
-case " ${TARGETS[*]}" in *linux*) need_tools patchelf:patchelf ;; esac
 
 # The functions the library exports, from the header: the .def of a Windows import library.
 exports_def() {
@@ -88,9 +87,9 @@ for t in "${TARGETS[@]}"; do
       install -m 644 "$built/libmixerlead_c.a" "$stage/$static"
       real=libmixerlead.so.$version soname=libmixerlead.so.$major
       install -m 755 "$built/libmixerlead_c.so" "$stage/lib/$real"
-      # The SONAME carries the ABI version; set here while bindings-c's build.rs names it
-      # libmixerlead.so (patchelf leaves a library that already has it alone).
-      [ "$(soname_of "$stage/lib/$real")" = "$soname" ] || patchelf --set-soname "$soname" "$stage/lib/$real"
+      # The SONAME (set by bindings-c's build.rs) carries the ABI version.
+      got=$(soname_of "$stage/lib/$real")
+      [ "$got" = "$soname" ] || { echo "dist-c: $t: SONAME is '$got', expected $soname" >&2; exit 1; }
       ln -s "$real" "$stage/lib/$soname"
       ln -s "$soname" "$stage/lib/libmixerlead.so"
       shared=lib/$soname
@@ -100,7 +99,6 @@ for t in "${TARGETS[@]}"; do
       install -m 644 "$built/libmixerlead_c.a" "$stage/$static"
       shared=lib/libmixerlead.$major.dylib soname=@rpath/libmixerlead.$major.dylib
       install -m 755 "$built/libmixerlead_c.dylib" "$stage/$shared"
-      install_name_tool -id "$soname" "$stage/$shared"
       ln -s "libmixerlead.$major.dylib" "$stage/lib/libmixerlead.dylib"
       ;;
     *-windows-gnu)
