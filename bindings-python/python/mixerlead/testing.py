@@ -37,29 +37,28 @@ __all__ = ["Emulator", "EmulatorStats"]
 
 
 class EmulatorStats(TypedDict):
-    """What the emulator saw of one scenario (the requests scripted with ``id=NAME``).
-
-    - ``requests``: requests received, every attempt (retries included);
-    - ``streams_started`` / ``streams_completed``: chat replies that began streaming / were sent
-      to their end;
-    - ``client_disconnects``: replies the client abandoned (it closed the connection mid-reply);
-    - ``request_times`` / ``disconnect_times``: when each request / disconnect happened, in
-      seconds since the emulator started;
-    - ``last_headers``: the last request's headers (names in lower case), without
-      ``Authorization``; ``last_authorized``: whether it carried one (its value is not kept);
-    - ``last_path``, ``last_body``: the last request's path and body.
-    """
+    """What the emulator saw of one scenario (the requests scripted with ``id=NAME``)."""
 
     requests: int
+    """Requests received, every attempt (retries included)."""
     streams_started: int
+    """Chat replies that began streaming."""
     streams_completed: int
+    """Chat replies sent to their end."""
     client_disconnects: int
+    """Replies the client abandoned (it closed the connection mid-reply)."""
     request_times: List[float]
+    """When each request came, in seconds since the emulator started."""
     disconnect_times: List[float]
+    """When each client disconnect happened, in seconds since the emulator started."""
     last_headers: Dict[str, str]
+    """The last request's headers (names in lower case), without ``Authorization``."""
     last_path: str
+    """The last request's path."""
     last_body: str
+    """The last request's body."""
     last_authorized: bool
+    """Whether the last request carried an ``Authorization`` header (its value is not kept)."""
 
 
 class Emulator:
