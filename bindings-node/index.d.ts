@@ -65,9 +65,13 @@ export interface ClientOptions {
  * pino, winston and most loggers fit). Each is called with the record's text.
  */
 export interface Logger {
+  /** Receives attempts, responses and stream ends. */
   debug?(message: string): void;
+  /** Receives retries (reason, wait) and failures that end a call. */
   info?(message: string): void;
+  /** Receives streams that failed. */
   warn?(message: string): void;
+  /** Receives errors. */
   error?(message: string): void;
 }
 
@@ -158,6 +162,7 @@ export declare class ChatStream implements AsyncIterableIterator<string> {
   next(): Promise<IteratorResult<string, undefined>>;
   /** Aborts the request (what `break` in `for await` calls). */
   return(): Promise<IteratorResult<string, undefined>>;
+  /** The stream itself: `for await (const text of stream)`. */
   [Symbol.asyncIterator](): ChatStream;
   /** Consumes the rest and resolves with the whole reply. */
   read(): Promise<string>;
@@ -200,8 +205,26 @@ export type SourceStatus = 'indexing' | 'indexed' | 'error' | (string & {});
  * (none, or two, reject with a `TypeError` before anything is sent), and an optional `name`.
  */
 export type NewSource =
-  | { url: string; text?: undefined; file?: undefined; name?: string }
-  | { text: string; url?: undefined; file?: undefined; name?: string }
+  | {
+      /** A web page to fetch and index. */
+      url: string;
+      /** Not with `url`. */
+      text?: undefined;
+      /** Not with `url`. */
+      file?: undefined;
+      /** A display name for the source. */
+      name?: string;
+    }
+  | {
+      /** Text to index as it is. */
+      text: string;
+      /** Not with `text`. */
+      url?: undefined;
+      /** Not with `text`. */
+      file?: undefined;
+      /** A display name for the source. */
+      name?: string;
+    }
   | {
       /**
        * A path (or `file:` URL), streamed from disk, never read into memory whole: a path that
@@ -211,8 +234,11 @@ export type NewSource =
       file: string | URL | Uint8Array | ArrayBuffer | ArrayBufferView;
       /** With bytes: the file name the service sees (default `name`, else `upload`). */
       fileName?: string;
+      /** Not with `file`. */
       url?: undefined;
+      /** Not with `file`. */
       text?: undefined;
+      /** A display name for the source. */
       name?: string;
     };
 
@@ -256,8 +282,11 @@ export interface Source {
 export interface Skill {
   /** The id to run it by. */
   id: string;
+  /** Its display name, when the service gave one. */
   name: string | null;
+  /** The category it is listed under, when the service gave one. */
   category: string | null;
+  /** What it does, when the service said. */
   description: string | null;
   /** The whole object as the service sent it. */
   raw: Record<string, unknown>;
@@ -276,7 +305,9 @@ export type AgentType = 'research' | 'strategy' | 'execution' | 'monitoring';
 
 /** An agent: the fields known to be there (`null` when absent), and the whole object. */
 export interface Agent {
+  /** Its id, to run it by. */
   id: string | null;
+  /** Its name. */
   name: string | null;
   /** `research`, `strategy`, `execution` or `monitoring`. */
   type: AgentType | (string & {}) | null;
@@ -294,7 +325,9 @@ export interface AgentRun {
 
 /** A saved artifact: the fields known to be there (`null` when absent), and the whole object. */
 export interface Artifact {
+  /** Its id. */
   id: string | null;
+  /** Its `name` field. */
   name: string | null;
   /** Its kind, from its `type` field. */
   type: string | null;
@@ -401,6 +434,10 @@ export declare class Artifacts {
  * 4 characters.
  */
 export declare class Client {
+  /**
+   * A client with these options; the others from the environment, else their defaults. Throws
+   * a `ConfigurationError` when no key is given or found, or an option is not one.
+   */
   constructor(options?: ClientOptions);
   /** `client.models.list()`. */
   readonly models: Models;
@@ -421,7 +458,10 @@ export declare class Client {
    */
   withOptions(options: ClientOptions): Client;
   /** `{ client: 'mixerlead' }`: never the key. */
-  toJSON(): { client: string };
+  toJSON(): {
+    /** Always `'mixerlead'`. */
+    client: string;
+  };
 }
 
 /**
