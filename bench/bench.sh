@@ -30,7 +30,7 @@ cp bench/node_bench.mjs "$out/node/"
   && npm install --silent --no-audit --no-fund --no-save ./mixerlead-*.tgz eventsource-parser openai)
 
 # C: the bench program against the built library.
-mkdir -p "$out/lib" && cp "target/$profile/libmixerlead_c.so" "$out/lib/libmixerlead.so"
+mkdir -p "$out/lib" && cp "target/$profile/libmixerlead_c.so" "$out/lib/libmixerlead.so.0" && ln -sf libmixerlead.so.0 "$out/lib/libmixerlead.so"
 cc -O2 -std=c11 -Iinclude bench/c_bench.c -L"$out/lib" -lmixerlead -lpthread -Wl,-rpath,"$out/lib" -o "$out/c_bench"
 
 export BENCH_EMULATOR=$root/target/$profile/mixerlead-emulator

@@ -35,6 +35,17 @@ tls_base=$(awk '/listening/ {print $NF}' "$scratch/tls")
 export MIXERLEAD_TEST_ROOT=${base%/api}
 export MIXERLEAD_TEST_TLS_BASE_URL=$tls_base MIXERLEAD_TEST_CA_FILE=$scratch/ca.pem
 
+# The shared library names its ABI version (SONAME libmixerlead.so.0), and the programs linked
+# with -lmixerlead depend on that name, not on the unversioned link.
+soname=$(readelf -d "$lib/libmixerlead.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+needed=$(readelf -d "$out/test_c" | sed -n 's/.*(NEEDED).*\[\(libmixerlead[^]]*\)\]/\1/p')
+if [ "$soname" = libmixerlead.so.0 ] && [ "$needed" = libmixerlead.so.0 ]; then
+  echo "soname: 1 passed, 0 failed"
+else
+  echo "soname: SONAME '$soname', NEEDED '$needed' (expected libmixerlead.so.0 for both)"
+  echo "soname: 0 passed, 1 failed"; exit 1
+fi
+
 "$out/test_c"
 "$out/test_c_static"
 "$out/test_cpp"
