@@ -101,32 +101,43 @@ pub enum OptionValue {
     Flag(bool),
 }
 
+/// The value as a user wrote it in their language: `"text"` quoted, `1.5`, `true`.
+impl std::fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionValue::Text(text) => write!(f, "{text:?}"),
+            OptionValue::Number(n) => write!(f, "{n}"),
+            OptionValue::Flag(flag) => write!(f, "{flag}"),
+        }
+    }
+}
+
 impl OptionValue {
     fn text(self, name: &str) -> Result<String> {
         match self {
             OptionValue::Text(text) => Ok(text),
-            other => Err(Error::invalid(format!("{name} must be a string, got {other:?}"))),
+            other => Err(Error::invalid(format!("{name} must be a string, got {other}"))),
         }
     }
 
-    fn seconds(self, name: &str) -> Result<f64> {
+    pub(crate) fn seconds(self, name: &str) -> Result<f64> {
         match self {
             OptionValue::Number(n) => Ok(n),
-            other => Err(Error::invalid(format!("{name} must be a number of seconds, got {other:?}"))),
+            other => Err(Error::invalid(format!("{name} must be a number of seconds, got {other}"))),
         }
     }
 
-    fn count(self, name: &str) -> Result<i64> {
+    pub(crate) fn count(self, name: &str) -> Result<i64> {
         match self {
             OptionValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
-            other => Err(Error::invalid(format!("{name} must be a whole number, got {other:?}"))),
+            other => Err(Error::invalid(format!("{name} must be a whole number, got {other}"))),
         }
     }
 
     fn flag(self, name: &str) -> Result<bool> {
         match self {
             OptionValue::Flag(flag) => Ok(flag),
-            other => Err(Error::invalid(format!("{name} must be true or false, got {other:?}"))),
+            other => Err(Error::invalid(format!("{name} must be true or false, got {other}"))),
         }
     }
 }

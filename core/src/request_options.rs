@@ -58,16 +58,10 @@ impl RequestOptions {
     /// [`RequestOptions::header`].
     #[doc(hidden)]
     pub fn set(self, name: &str, value: crate::OptionValue) -> Result<Self> {
-        use crate::OptionValue::Number;
-        match (name, value) {
-            ("timeout", Number(seconds)) => Ok(self.timeout_secs(seconds)),
-            ("max_retries" | "maxRetries", Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
-                Ok(self.max_retries(n as i64))
-            }
-            ("timeout" | "max_retries" | "maxRetries", other) => {
-                Err(Error::invalid(format!("{name} must be a number, got {other:?}")))
-            }
-            (other, _) => Err(Error::config(format!("unknown request option {other:?}"))),
+        match name {
+            "timeout" => Ok(self.timeout_secs(value.seconds(name)?)),
+            "max_retries" | "maxRetries" => Ok(self.max_retries(value.count(name)?)),
+            other => Err(Error::config(format!("unknown request option {other:?}"))),
         }
     }
 
@@ -140,5 +134,17 @@ mod tests {
         assert!(e.kind() == ErrorKind::Configuration && e.message().contains("x-a"), "{e}");
         let e = err(RequestOptions::new().header("bad name", "v"));
         assert!(e.kind() == ErrorKind::Configuration && e.message().contains("bad name"), "{e}");
+    }
+
+    #[test]
+    fn a_binding_value_of_the_wrong_kind_is_shown_as_the_user_wrote_it() {
+        use crate::OptionValue::{Flag, Number, Text};
+        let message = |name: &str, value| RequestOptions::new().set(name, value).expect_err("an error").to_string();
+        assert_eq!(message("timeout", Text("abc".into())), "timeout must be a number of seconds, got \"abc\"");
+        assert_eq!(message("max_retries", Number(1.5)), "max_retries must be a whole number, got 1.5");
+        assert_eq!(message("maxRetries", Flag(true)), "maxRetries must be a whole number, got true");
+        assert_eq!(message("retries", Number(1.0)), "unknown request option \"retries\"");
+        let set = RequestOptions::new().set("timeout", Number(2.0)).unwrap().set("max_retries", Number(3.0)).unwrap();
+        assert_eq!((set.timeout, set.max_retries), (Some(2.0), Some(3)));
     }
 }
