@@ -111,7 +111,6 @@ class ChatStream {
   #next = 0; // pieces of the current batch served
   #offset = 0; // where the next piece starts in #batch
   #done = false;
-  #closed = false; // ended by cancel(), a break or the signal, not by the reply's end
   #aborted = false; // ended by the signal: the next read throws an AbortError once
   #fetching = null; // the batch being waited for, so that concurrent next() calls queue
   #retry = () => this.next();
@@ -266,14 +265,13 @@ class ChatStream {
   async read() {
     while (!(await this.next()).done) this.#takeRest();
     // The whole reply (or an error past what the core keeps, never a cut reply); after a
-    // cancel, what was served.
-    return this.#closed ? this.text : sync(() => this.#native.wholeText());
+    // cancel, what was served (the core counts what the cancel withheld).
+    return sync(() => this.#native.wholeText());
   }
 
   /** Aborts the request (the server sees the connection close); iteration then ends. */
   cancel() {
     if (this.#done) return;
-    this.#closed = true;
     try {
       this.#native.close(this.#next);
     } catch (error) {

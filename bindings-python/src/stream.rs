@@ -215,12 +215,9 @@ impl ChatStream {
     }
 
     /// The whole reply once read to its end (`APIResponseError` past the 64 MiB the core
-    /// keeps); after `close()` or a failure, the text served.
+    /// keeps); after `close()` or a failure, the text served (the core counts what a close
+    /// withheld).
     fn _whole_text(&self, py: Python<'_>) -> PyResult<String> {
-        let local = self.local();
-        if local.closed {
-            return Ok(self.shared.text(local.served()));
-        }
         self.shared.info().whole_text().map_err(|e| to_py_err(py, e))
     }
 
