@@ -2,7 +2,11 @@
 //! Written by hand (not with a server framework) so that faults can be byte-exact: split
 //! writes, a cut connection mid-chunk, a stall with the socket left open.
 
+use std::time::Duration;
+
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+use crate::sink::{gone, Sink};
 
 /// The read side of a connection, plain or TLS.
 pub type Reader = BufReader<Box<dyn AsyncRead + Send + Unpin>>;
@@ -148,7 +152,7 @@ impl Writer {
         status: u16,
         headers: &[(&str, String)],
         body: &[u8],
-        gap: std::time::Duration,
+        gap: Duration,
     ) -> std::io::Result<()> {
         let mut headers = headers.to_vec();
         headers.push(("content-length", body.len().to_string()));
@@ -192,6 +196,73 @@ impl Writer {
             self.buffer.clear();
         }
         Ok(())
+    }
+}
+
+/// One HTTP/1.1 connection: requests are read from `reader`, responses written to `writer`.
+pub struct Http1 {
+    pub reader: Reader,
+    pub writer: Writer,
+}
+
+impl Http1 {
+    /// Resolves when the client closes its side of the connection.
+    async fn client_gone(reader: &mut Reader) {
+        match reader.fill_buf().await {
+            Ok([]) | Err(_) => {}
+            // The client sent more (it may not pipeline, but it is not gone): keep waiting forever.
+            Ok(_) => std::future::pending().await,
+        }
+    }
+}
+
+impl Sink for Http1 {
+    fn protocol(&self) -> &'static str {
+        "HTTP/1.1"
+    }
+
+    fn head(&mut self, status: u16, headers: &[(&str, String)]) {
+        self.writer.head(status, headers, true);
+    }
+
+    async fn respond(&mut self, status: u16, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
+        self.writer.respond(status, headers, body).await
+    }
+
+    async fn respond_dripping(
+        &mut self,
+        status: u16,
+        headers: &[(&str, String)],
+        body: &[u8],
+        gap: Duration,
+    ) -> std::io::Result<()> {
+        self.writer.respond_dripping(status, headers, body, gap).await
+    }
+
+    fn chunk(&mut self, data: &[u8]) {
+        self.writer.chunk(data);
+    }
+
+    fn last_chunk(&mut self) {
+        self.writer.last_chunk();
+    }
+
+    fn buffered(&self) -> usize {
+        self.writer.buffered()
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        tokio::select! {
+            result = self.writer.flush() => result,
+            _ = Self::client_gone(&mut self.reader) => Err(gone()),
+        }
+    }
+
+    async fn pause(&mut self, duration: Duration) -> std::io::Result<()> {
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => Ok(()),
+            _ = Self::client_gone(&mut self.reader) => Err(gone()),
+        }
     }
 }
 

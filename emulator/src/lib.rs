@@ -18,9 +18,11 @@
 //! reports what the emulator saw, as JSON.
 
 mod http;
+mod http2;
 mod reply;
 mod scenario;
 mod server;
+mod sink;
 mod tls;
 mod workspace;
 
@@ -86,9 +88,11 @@ pub struct EmulatorConfig {
     pub token_delay: Duration,
     /// Requests a second allowed per key (`None`: no limit).
     pub rate_limit: Option<u32>,
-    /// Serve https (HTTP/1.1 over TLS) with a certificate for `127.0.0.1` and `localhost` made
-    /// at start, instead of plain http.
+    /// Serve https with a certificate for `127.0.0.1` and `localhost` made at start, instead of
+    /// plain http. HTTP/2 when the client negotiates it (ALPN `h2`), else HTTP/1.1.
     pub tls: bool,
+    /// With `tls`: offer HTTP/1.1 alone (no `h2` in ALPN), for clients to fall back to.
+    pub http1_only: bool,
     /// With `tls`: where the binaries write that certificate (PEM), for clients to trust.
     pub tls_ca_out: Option<std::path::PathBuf>,
     /// How long a knowledge source stays `indexing`.
@@ -111,7 +115,7 @@ impl EmulatorConfig {
 
 impl EmulatorConfig {
     /// Reads `--port P --format F --token-delay-ms N --rate-limit N --tls --tls-ca-out PATH
-    /// --index-delay-ms N --max-upload-bytes N --agent-runs-per-day N`
+    /// --http1-only --index-delay-ms N --max-upload-bytes N --agent-runs-per-day N`
     /// (the command line of `mixerlead emulator` and `mixerlead-emulator`).
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<EmulatorConfig, String> {
         let mut config = EmulatorConfig::default();
@@ -128,6 +132,7 @@ impl EmulatorConfig {
                 "--token-delay-ms" => config.token_delay = Duration::from_millis(number(value()?)?),
                 "--rate-limit" => config.rate_limit = Some(number(value()?)?.try_into().unwrap_or(u32::MAX)),
                 "--tls" => config.tls = true,
+                "--http1-only" => config.http1_only = true,
                 "--index-delay-ms" => config.index_delay = Duration::from_millis(number(value()?)?),
                 "--max-upload-bytes" => config.max_upload = number(value()?)?.try_into().unwrap_or(usize::MAX),
                 "--agent-runs-per-day" => config.agent_runs_per_day = number(value()?)?.try_into().unwrap_or(u32::MAX),
@@ -135,7 +140,7 @@ impl EmulatorConfig {
                 other => {
                     return Err(format!(
                     "unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit, --tls, --tls-ca-out, \
-                         --index-delay-ms, --max-upload-bytes, --agent-runs-per-day)"
+                         --http1-only, --index-delay-ms, --max-upload-bytes, --agent-runs-per-day)"
                 ))
                 }
             }
@@ -152,6 +157,7 @@ impl Default for EmulatorConfig {
             token_delay: Duration::ZERO,
             rate_limit: None,
             tls: false,
+            http1_only: false,
             tls_ca_out: None,
             index_delay: Duration::from_millis(300),
             max_upload: 8 << 20,
@@ -211,6 +217,8 @@ pub(crate) struct State {
     next_conversation: Mutex<u64>,
     rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
     workspaces: workspace::Workspaces,
+    /// Connections accepted, of any protocol.
+    connections: std::sync::atomic::AtomicU64,
 }
 
 impl State {
@@ -223,6 +231,7 @@ impl State {
             next_conversation: Mutex::new(0),
             rate_windows: Mutex::default(),
             workspaces: workspace::Workspaces::default(),
+            connections: Default::default(),
         }
     }
 
@@ -250,7 +259,7 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
-        let tls = config.tls.then(tls::Tls::new).transpose()?;
+        let tls = config.tls.then(|| tls::Tls::new(!config.http1_only)).transpose()?;
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let state = Arc::new(State::new(config));
         let task = tokio::spawn(server::serve(listener, state.clone(), tls.map(|t| t.acceptor)));
@@ -290,6 +299,11 @@ impl Emulator {
         self.state.stats.lock().unwrap().get(id).cloned().unwrap_or_default()
     }
 
+    /// Connections accepted so far (over HTTP/2 many requests share one).
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Waits up to `within` for `id` to show `count` client disconnects; returns the stats.
     pub async fn wait_for_disconnects(&self, id: &str, count: u64, within: Duration) -> Stats {
         let deadline = Instant::now() + within;
@@ -313,7 +327,7 @@ impl Drop for Emulator {
 /// With `tls`, the certificate is written to `tls_ca_out` (if set) before `on_ready` runs.
 pub async fn run(config: EmulatorConfig, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
-    let tls = config.tls.then(tls::Tls::new).transpose()?;
+    let tls = config.tls.then(|| tls::Tls::new(!config.http1_only)).transpose()?;
     if let (Some(tls), Some(path)) = (&tls, &config.tls_ca_out) {
         std::fs::write(path, &tls.ca_pem)?;
     }

@@ -1,5 +1,5 @@
 //! `mixerlead-emulator [--port P] [--format sse|ndjson|jsonl|json|text|none] [--token-delay-ms N]
-//! [--rate-limit N] [--tls] [--tls-ca-out PATH]`: serves the emulated Workspace API on 127.0.0.1 until killed.
+//! [--rate-limit N] [--tls] [--tls-ca-out PATH] [--http1-only]`: serves the emulated Workspace API on 127.0.0.1 until killed.
 
 use std::io::Write;
 

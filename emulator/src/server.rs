@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::http::{read_request, ReadError, Reader, Request, Writer};
+use crate::http::{read_request, Http1, ReadError, Request, Writer};
 use crate::reply::{self, Framing};
+use crate::sink::Sink;
 use crate::{Format, Scenario, State};
 
 /// The models the emulated service offers; `ml-pro` needs a paid plan.
@@ -35,6 +36,7 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>, tls: Option<
             continue;
         };
         let _ = socket.set_nodelay(true);
+        state.connections.fetch_add(1, Ordering::Relaxed);
         let state = state.clone();
         match tls.clone() {
             None => {
@@ -43,7 +45,12 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>, tls: Option<
             }
             Some(acceptor) => {
                 tokio::spawn(async move {
-                    if let Ok(stream) = acceptor.accept(socket).await {
+                    let Ok(stream) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        crate::http2::serve(stream, state).await;
+                    } else {
                         let (read, write) = tokio::io::split(stream);
                         connection(Box::new(read), Box::new(write), state).await;
                     }
@@ -58,28 +65,32 @@ async fn connection(
     write: Box<dyn AsyncWrite + Send + Unpin>,
     state: Arc<State>,
 ) {
-    let mut reader: Reader = BufReader::new(read);
-    let mut writer = Writer::new(write);
+    let mut http1 = Http1 { reader: BufReader::new(read), writer: Writer::new(write) };
     loop {
-        let request = match read_request(&mut reader).await {
+        let request = match read_request(&mut http1.reader).await {
             Ok(request) => request,
             Err(ReadError::Closed) => return,
             Err(ReadError::Malformed) => {
-                let _ = writer.respond(400, &json_type(), error_json("malformed HTTP request").as_bytes()).await;
+                let _ = http1.respond(400, &json_type(), error_json("malformed HTTP request").as_bytes()).await;
                 return;
             }
             Err(ReadError::TooLarge) => {
-                let body = error_json("request body too large (limit 1 MiB)");
-                let _ = writer.respond(413, &json_type(), body.as_bytes()).await;
+                let _ = too_large(&mut http1).await;
                 return;
             }
         };
         let keep_alive = !request.wants_close();
-        match handle(&state, request, &mut reader, &mut writer).await {
+        match handle(&state, request, &mut http1).await {
             Ok(true) if keep_alive => {}
             _ => return,
         }
     }
+}
+
+/// The answer to a request whose body is over the limit.
+pub(crate) async fn too_large(sink: &mut impl Sink) -> std::io::Result<()> {
+    let body = error_json("request body too large (limit 1 MiB)");
+    sink.respond(413, &json_type(), body.as_bytes()).await
 }
 
 fn json_type() -> Vec<(&'static str, String)> {
@@ -107,11 +118,13 @@ fn split_target(target: &str) -> (Option<&str>, &str, &str) {
     (script, path, query)
 }
 
-/// Handles one request; `Ok(true)` when the connection may serve another.
-async fn handle(state: &State, request: Request, reader: &mut Reader, writer: &mut Writer) -> std::io::Result<bool> {
+/// Handles one request; `Ok(true)` when the response is complete and the connection may serve
+/// another, `Ok(false)` when the scenario cut it short (or the client went away).
+pub(crate) async fn handle(state: &State, request: Request, writer: &mut impl Sink) -> std::io::Result<bool> {
     let request_id = format!("req_{}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
     let mut headers = json_type();
     headers.push(("x-request-id", request_id));
+    headers.push(("x-emulator-protocol", writer.protocol().to_string()));
     let (script, path, query) = split_target(&request.target);
 
     if path == "/_emulator/stats" {
@@ -176,7 +189,7 @@ async fn handle(state: &State, request: Request, reader: &mut Reader, writer: &m
             respond(writer, &scenario, 200, &headers, json!({ "models": models }).to_string().as_bytes()).await?;
             Ok(true)
         }
-        ("POST", "/chat") => chat(state, &scenario, key, &request, headers, reader, writer).await,
+        ("POST", "/chat") => chat(state, &scenario, key, &request, headers, writer).await,
         (_, "/ai/models" | "/chat") => {
             writer.respond(405, &headers, error_json("method not allowed").as_bytes()).await?;
             Ok(true)
@@ -232,7 +245,7 @@ async fn scripted_failure(
     scenario: &Scenario,
     status: u16,
     mut headers: Vec<(&'static str, String)>,
-    writer: &mut Writer,
+    writer: &mut impl Sink,
 ) -> std::io::Result<bool> {
     if let Some(value) = &scenario.retry_after {
         headers.push(("retry-after", value.clone()));
@@ -254,7 +267,7 @@ async fn scripted_failure(
 
 /// A non-streamed response, dripped a byte at a time when the scenario asks for it.
 async fn respond(
-    writer: &mut Writer,
+    writer: &mut impl Sink,
     scenario: &Scenario,
     status: u16,
     headers: &[(&'static str, String)],
@@ -321,8 +334,7 @@ async fn chat(
     key: &str,
     request: &Request,
     mut headers: Vec<(&'static str, String)>,
-    reader: &mut Reader,
-    writer: &mut Writer,
+    writer: &mut impl Sink,
 ) -> std::io::Result<bool> {
     let (message, conversation, turn) = match accept_chat(state, key, &request.body) {
         Ok(accepted) => accepted,
@@ -356,14 +368,13 @@ async fn chat(
     if conv_in == "header" {
         headers.push(("x-conversation-id", conversation.clone()));
     }
-    writer.head(200, &headers, true);
-    writer.flush().await?;
+    writer.head(200, &headers);
     state.with_stats(&scenario.id, |s| s.streams_started += 1);
 
     let in_payload = (conv_in == "payload").then_some(conversation.as_str());
-    let outcome = tokio::select! {
-        result = write_reply(writer, scenario, format, &pieces, in_payload, delay) => result,
-        _ = client_gone(reader) => Err(std::io::ErrorKind::ConnectionReset.into()),
+    let outcome = match writer.flush().await {
+        Ok(()) => write_reply(writer, scenario, format, &pieces, in_payload, delay).await,
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(Ending::Completed) => {
@@ -382,17 +393,10 @@ async fn chat(
     }
 }
 
-/// Resolves when the client closes its side of the connection.
-async fn client_gone(reader: &mut Reader) {
-    match reader.fill_buf().await {
-        Ok([]) | Err(_) => {}
-        // The client sent more (it may not pipeline, but it is not gone): keep waiting forever.
-        Ok(_) => std::future::pending().await,
-    }
-}
-
+/// The chat reply's body with its scripted faults. Every wait is a [`Sink::pause`] and every
+/// write a [`Sink::flush`], both of which fail as soon as the client goes away.
 async fn write_reply(
-    writer: &mut Writer,
+    writer: &mut impl Sink,
     scenario: &Scenario,
     format: Format,
     pieces: &[String],
@@ -400,7 +404,7 @@ async fn write_reply(
     delay: Duration,
 ) -> std::io::Result<Ending> {
     let framing = Framing { format, crlf: scenario.crlf };
-    let send = |writer: &mut Writer, bytes: &str| writer.chunk(bytes.as_bytes());
+    let send = |writer: &mut _, bytes: &str| Sink::chunk(writer, bytes.as_bytes());
     send(writer, &framing.preamble(conversation_in_payload));
     if scenario.malformed {
         send(writer, &framing.malformed());
@@ -430,7 +434,7 @@ async fn write_reply(
         }
         if scenario.stall_after == Some(i) {
             writer.flush().await?;
-            tokio::time::sleep(MAX_STALL).await;
+            writer.pause(MAX_STALL).await?;
             return Ok(Ending::Cut);
         }
         if scenario.error_after == Some(i) {
@@ -444,14 +448,14 @@ async fn write_reply(
             for byte in framed.as_bytes() {
                 writer.chunk(std::slice::from_ref(byte));
                 writer.flush().await?;
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                writer.pause(Duration::from_millis(1)).await?;
             }
         } else {
             send(writer, &framed);
         }
         if !delay.is_zero() {
             writer.flush().await?;
-            tokio::time::sleep(delay).await;
+            writer.pause(delay).await?;
         } else if writer.buffered() >= FLUSH_AT {
             writer.flush().await?;
         }
@@ -508,7 +512,7 @@ fn prerenderable(scenario: &Scenario, format: Format, delay: Duration) -> bool {
 
 /// The `json` format's single body, with its faults: cut or stalled halfway, or an error.
 async fn write_json_body(
-    writer: &mut Writer,
+    writer: &mut impl Sink,
     scenario: &Scenario,
     framing: &Framing,
     body: &str,
@@ -521,7 +525,7 @@ async fn write_json_body(
         writer.chunk(&body.as_bytes()[..body.len() / 2]);
         writer.flush().await?;
         if scenario.stall_after.is_some() {
-            tokio::time::sleep(MAX_STALL).await;
+            writer.pause(MAX_STALL).await?;
         }
         return Ok(Ending::Cut);
     } else {

@@ -11,7 +11,8 @@ pub(crate) struct Tls {
 }
 
 impl Tls {
-    pub(crate) fn new() -> std::io::Result<Tls> {
+    /// A fresh certificate; `http2` offers `h2` in ALPN besides `http/1.1`.
+    pub(crate) fn new(http2: bool) -> std::io::Result<Tls> {
         let invalid = |e: &dyn std::fmt::Display| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string());
         let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
         let certified = rcgen::generate_simple_self_signed(names).map_err(|e| invalid(&e))?;
@@ -23,7 +24,10 @@ impl Tls {
             .with_no_client_auth()
             .with_single_cert(vec![certified.cert.der().clone()], key)
             .map_err(|e| invalid(&e))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = match http2 {
+            true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            false => vec![b"http/1.1".to_vec()],
+        };
         Ok(Tls { acceptor: TlsAcceptor::from(Arc::new(config)), ca_pem: certified.cert.pem() })
     }
 }
