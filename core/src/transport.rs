@@ -254,6 +254,8 @@ impl PoolSettings {
         } else if let Some(url) = &self.proxy {
             builder = builder.proxy(crate::config::proxy_of(url)?);
         }
+        // reqwest builds the TLS config itself (extra roots merged, not a preconfigured
+        // config), so ALPN offers `h2` and `http/1.1`: HTTP/2 whenever the server agrees.
         if !self.extra_roots.is_empty() {
             builder = builder.tls_certs_merge(self.extra_roots.iter().cloned());
         }
