@@ -74,9 +74,15 @@ class Runner:
         self.failed: list[str] = []
         self.skipped = 0
 
+    def env_for(self, what: str) -> dict[str, str]:
+        """The environment of one example: its own API key, so its knowledge sources, agents and
+        artifacts (kept by the emulator per key) do not meet another example's."""
+        key = "ml_docs_" + re.sub(r"[^A-Za-z0-9]+", "_", what.split(" (")[0])
+        return dict(self.env, MIXERLEAD_API_KEY=key)
+
     def run(self, what: str, cmd: list[str], cwd: Path, input_text: str | None = None) -> bool:
         try:
-            p = subprocess.run(cmd, cwd=cwd, env=self.env, capture_output=True, text=True,
+            p = subprocess.run(cmd, cwd=cwd, env=self.env_for(what), capture_output=True, text=True,
                                timeout=TIMEOUT, input=input_text if input_text is not None else "")
         except subprocess.TimeoutExpired:
             self.fail(what, f"timed out after {TIMEOUT} s")
@@ -105,12 +111,12 @@ class Runner:
             for i, b in enumerate(plain):
                 driver.append(
                     f"try:\n    exec(compile({b.code!r}, {b.where!r}, 'exec'), ns)\n"
-                    f"    print('block-ok {i}', flush=True)\n"
-                    f"except BaseException:\n    traceback.print_exc()\n    print('block-failed {i}', flush=True)\n    sys.exit(1)"
+                    f"    print('\\nblock-ok {i}', flush=True)\n"
+                    f"except BaseException:\n    traceback.print_exc()\n    print('\\nblock-failed {i}', flush=True)\n    sys.exit(1)"
                 )
             script = work / "examples_driver.py"
             script.write_text("\n".join(driver) + "\n")
-            p = subprocess.run([py, str(script)], cwd=work, env=self.env, capture_output=True,
+            p = subprocess.run([py, str(script)], cwd=work, env=self.env_for(plain[0].file), capture_output=True,
                                text=True, timeout=TIMEOUT * 3)
             done = {int(x) for x in re.findall(r"^block-ok (\d+)$", p.stdout, re.M)}
             for i, b in enumerate(plain):
@@ -185,6 +191,7 @@ class Runner:
             [dependencies]
             mixerlead = {{ path = "{ROOT / 'core'}" }}
             futures-util = "0.3"
+            serde_json = "1"
             tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             """))
         # The workspace's lock file, so the examples build with the versions the project uses.
