@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 /// The runtime's type (tokio's), re-exported for bindings that name it.
+#[doc(no_inline)]
 pub use tokio::runtime::Runtime;
 
 use crate::error::{Error, ErrorKind};
