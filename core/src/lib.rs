@@ -69,7 +69,9 @@ pub use config::{ClientOptions, OptionValue};
 pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;
 pub use request_options::RequestOptions;
+#[doc(no_inline)]
 pub use reqwest::header::HeaderMap;
+#[doc(no_inline)]
 pub use reqwest::Method;
 pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
