@@ -37,10 +37,13 @@ step "Rust reference (rustdoc; warnings, broken intra-doc links and missing docs
 RUSTDOCFLAGS="-D warnings -D missing_docs -D rustdoc::all -A rustdoc::private_doc_tests" \
   cargo doc -p mixerlead --no-deps --locked
 cp -r target/doc "$out/reference/rust"
+# rustdoc's help and settings pages link the docs' root, which --no-deps does not write.
+echo '<!DOCTYPE html><meta charset="utf-8"><title>mixerlead</title><meta http-equiv="refresh" content="0; url=mixerlead/index.html"><a href="mixerlead/index.html">mixerlead</a>' \
+  > "$out/reference/rust/index.html"
 
 step "Python reference (pdoc; every public item must have a docstring)"
 "$tools/py/bin/python" "$here/check_python_docs.py"
-"$tools/py/bin/python" -W error -m pdoc --docformat restructuredtext --no-show-source \
+"$tools/py/bin/python" -W error -m pdoc --docformat restructuredtext --no-show-source -t "$here/pdoc" \
   -o "$out/reference/python" mixerlead mixerlead.testing
 
 step "Node reference (typedoc; warnings and undocumented items are errors)"
