@@ -20,11 +20,12 @@ test -x "$out/py/bin/python" || python3 -m venv "$out/py"
 "$out/py/bin/pip" install -q --force-reinstall --no-deps "$out"/wheels/mixerlead-*.whl
 "$out/py/bin/pip" install -q httpx httpx-sse aiohttp openai
 
-# Node: the packed package and the peers in one scratch project.
-cp "target/$profile/libmixerlead_node.so" bindings-node/mixerlead.node
+# Node: the packed packages (main + this platform's) and the peers in one scratch project.
 mkdir -p "$out/node"
-rm -f "$out"/node/mixerlead-*.tgz
-(cd bindings-node && npm pack --silent --pack-destination "$out/node" >/dev/null)
+rm -rf "$out"/node/mixerlead-*.tgz "$out/node/pkg"
+node bindings-node/npm/package.js main "$out/node/pkg/main"
+node bindings-node/npm/package.js platform "linux-$(node -p process.arch)-gnu" "target/$profile/libmixerlead_node.so" "$out/node/pkg/platform"
+(cd "$out/node" && npm pack --silent ./pkg/main ./pkg/platform >/dev/null)
 cp bench/node_bench.mjs "$out/node/"
 (cd "$out/node" && { test -f package.json || echo '{"name":"mixerlead-bench","private":true}' > package.json; } \
   && npm install --silent --no-audit --no-fund --no-save ./mixerlead-*.tgz eventsource-parser openai)

@@ -3,7 +3,7 @@
 
 const util = require('node:util');
 const { fileURLToPath } = require('node:url');
-const native = require('./mixerlead.node');
+const native = require('./loader.js');
 const errors = require('./errors.js');
 
 const { AbortError, fromNative } = errors;

@@ -3,7 +3,7 @@
 // against a local, scriptable MixerLead (no network, no key, no credits).
 
 const { randomBytes } = require('node:crypto');
-const native = require('./mixerlead.node');
+const native = require('./loader.js');
 const { fromNative } = require('./errors.js');
 
 /** Awaits `start()`, a native call that returns a promise (or throws), with typed errors. */

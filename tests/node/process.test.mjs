@@ -179,7 +179,7 @@ const PANIC_CHILD = `
   import { Client, MixerLeadError } from 'mixerlead';
   const require = createRequire(import.meta.url);
   const dir = path.dirname(require.resolve('mixerlead'));
-  const native = require(path.join(dir, 'mixerlead.node'));
+  const native = require(path.join(dir, 'loader.js'));
   const { fromNative } = require(path.join(dir, 'errors.js'));
   const seen = {};
   const describe = (e) => ({ name: e.name, isMixerLeadError: e instanceof MixerLeadError, message: e.message });

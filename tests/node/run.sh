@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Packs the npm package as a user gets it (npm pack), installs it into a scratch project, runs the
-# node:test suites against the emulator and tsc --strict over the examples and a typing file.
+# Packs the npm packages as a user gets them (npm pack): the main package and this platform's
+# package around the debug build of the addon; installs both into a scratch project (the main
+# package's loader finds the addon in @mixerlead/<platform>, as after an install from the registry),
+# runs the node:test suites against the emulator and tsc --strict over the examples and a typing file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 pkg=$root/target/node-pkg
 scratch=$root/target/node-test
-cp "$root/target/debug/libmixerlead_node.so" "$root/bindings-node/mixerlead.node"
+# This machine's platform package (CI and development machines run glibc).
+platform=linux-$(node -p process.arch)-gnu
 rm -rf "$pkg" && mkdir -p "$pkg" "$scratch"
-(cd "$root/bindings-node" && npm pack --silent --pack-destination "$pkg" >/dev/null)
-tarball=$(ls "$pkg"/mixerlead-*.tgz)
+node "$root/bindings-node/npm/package.js" main "$pkg/main"
+node "$root/bindings-node/npm/package.js" platform "$platform" "$root/target/debug/libmixerlead_node.so" "$pkg/$platform"
+(cd "$pkg" && npm pack --silent ./main "./$platform" >/dev/null)
+tarballs=("$pkg"/mixerlead-*.tgz)
 
 cd "$scratch"
 cat > package.json <<'JSON'
@@ -23,7 +28,9 @@ cat > tsconfig.json <<'JSON'
   "files": ["types.ts", "typed.ts"]
 }
 JSON
-npm install --silent --no-audit --no-fund --no-save "$tarball" typescript@5 @types/node@20
+rm -rf node_modules/mixerlead node_modules/@mixerlead
+npm install --silent --no-audit --no-fund --no-save "${tarballs[@]}" typescript@5 @types/node@20
+[ ! -e node_modules/mixerlead/mixerlead.node ] && [ -f "node_modules/@mixerlead/$platform/mixerlead.$platform.node" ]
 cp "$root"/tests/node/*.test.mjs "$root"/tests/node/helpers.mjs "$root"/tests/node/worker.cjs "$root"/tests/node/types.ts .
 cp "$root"/examples/node/* .
 node --test --test-concurrency=1 ./*.test.mjs
