@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -37,8 +37,9 @@ test-rust:
 	$(CARGO) test --workspace --locked
 
 ## dist: the release artifacts into dist/ (not part of `make test`): per supported Linux target
-## (x86_64/aarch64, glibc/musl) a C archive (dist/c/) and an abi3 wheel (dist/python/), plus the
-## sdist and the Windows (x86_64-pc-windows-gnu) C archive; each binary checked like auditwheel
+## (x86_64/aarch64, glibc/musl) a C archive (dist/c/), an abi3 wheel (dist/python/) and an npm
+## platform package (dist/npm/, with the main package listing them), plus the sdist and the
+## Windows (x86_64-pc-windows-gnu) C archive; each binary checked like auditwheel
 ## does (scripts/check-binary.py). DIST_TARGETS=… builds those targets only (as the release
 ## workflow does on macOS and Windows runners).
 DIST_TARGETS ?=
@@ -48,6 +49,7 @@ dist:
 	bash scripts/check-version.sh
 	bash scripts/dist-c.sh $(DIST_TARGETS)
 	bash scripts/dist-python.sh $(DIST_TARGETS)
+	bash scripts/dist-node.sh $(DIST_TARGETS)
 	$(if $(DIST_TARGETS),,bash scripts/dist-c.sh x86_64-pc-windows-gnu)
 	cd dist && find . -type f ! -name SHA256SUMS | sort | xargs $(SHA256SUM) > SHA256SUMS && du -ah . | sort -k2
 
@@ -57,15 +59,20 @@ dist-c:
 dist-python:
 	bash scripts/dist-python.sh $(DIST_TARGETS)
 
+## dist-node: the npm packages alone (napi-rs' shape): @mixerlead/<platform> per target, then the
+## main package with every platform package of dist/npm/ as an optionalDependency
+dist-node:
+	bash scripts/dist-node.sh $(DIST_TARGETS)
+
 ## dist-windows: the Windows C archive alone (x86_64-pc-windows-gnu, linked by zig; part of `make
 ## dist`); the MSVC archive and the win_amd64 wheel come from the release workflow.
 dist-windows:
 	bash scripts/dist-c.sh x86_64-pc-windows-gnu
 
 ## dist-test: what `make dist` wrote, installed as users do (pip from a local index, pkg-config,
-## CMake find_package) and smoke-tested against the emulator: x86_64 natively, musl statically,
-## arm64 under qemu-user in a debootstrapped arm64 Debian root, the Windows DLL under wine.
-## DIST_TEST_PARTS=… (python sdist c arm64 win) for fewer.
+## CMake find_package, npm install from a local verdaccio registry) and smoke-tested against the
+## emulator: x86_64 natively, musl statically, arm64 under qemu-user in a debootstrapped arm64
+## Debian root, the Windows DLL under wine. DIST_TEST_PARTS=… (python sdist c npm arm64 win) for fewer.
 DIST_TEST_PARTS ?=
 dist-test: emulator
 	bash scripts/dist-test.sh $(DIST_TEST_PARTS)
