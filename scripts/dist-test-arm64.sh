@@ -6,12 +6,16 @@
 #     (pip must pick the manylinux2014 aarch64 wheel), then packaging/smoke/smoke.py
 #   - C: packaging/smoke/smoke.c cross-built by zig cc through pkg-config against the aarch64 glibc
 #     archive unpacked in the root, run there (the root's glibc, the archive's libmixerlead.so.0)
+#   - npm: npm install mixerlead from the local registry (NPMRC) for linux/arm64/glibc, into the
+#     root (npm runs on the host: Debian's arm64 npm under qemu takes minutes); only
+#     @mixerlead/linux-arm64-gnu must arrive; then bindings-node/npm/smoke.cjs under the root's
+#     Node.js (Debian's nodejs, installed into the root once)
 #
-#   scripts/dist-test-arm64.sh python INDEX_URL | c     (ROOT_URL: the emulator's root, from dist-test.sh)
+#   scripts/dist-test-arm64.sh python INDEX_URL | c | npm     (ROOT_URL: the emulator's root, from dist-test.sh)
 set -euo pipefail
 . "$(dirname "$0")/cross-env.sh"
 cd "$ML_ROOT"
-part=${1:?python INDEX_URL, or c}
+part=${1:?python INDEX_URL, c or npm}
 INDEX_URL=${2:-}
 : "${ROOT_URL:?the emulator root (scripts/dist-test.sh sets it)}"
 version=$(ml_version)
@@ -76,5 +80,25 @@ if [ "$part" = c ]; then
     $(pkg-config --cflags --libs mixerlead) -Wl,-rpath,"$prefix/lib" -o "$TARGET_DIR/smoke-c-arm64"
   $SUDO cp "$TARGET_DIR/smoke-c-arm64" "$root$work/smoke-c"
   in_root "$work/smoke-c" "$ROOT_URL"
+fi
+if [ "$part" = npm ]; then
+  : "${NPMRC:?the npmrc of the local registry (scripts/dist-test.sh sets it)}"
+  if [ ! -e "$root/.mixerlead-nodejs-ok" ]; then
+    echo "dist-test-arm64: apt-get install nodejs in the arm64 root (a few minutes under qemu)"
+    $SUDO cp /etc/resolv.conf "$root/etc/resolv.conf"
+    in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs' \
+      > "$TARGET_DIR/arm64-root-nodejs.log" 2>&1 || { tail -20 "$TARGET_DIR/arm64-root-nodejs.log" >&2; exit 1; }
+    $SUDO touch "$root/.mixerlead-nodejs-ok"
+  fi
+  dir=$root$work/npm
+  $SUDO mkdir -p "$dir"
+  echo '{ "name": "mixerlead-dist-test", "private": true }' | $SUDO tee "$dir/package.json" >/dev/null
+  (cd "$dir" && $SUDO npm install --silent --no-audit --no-fund --userconfig "$NPMRC" --cache "$TARGET_DIR/dist-test/npm-cache" \
+    --os=linux --cpu=arm64 --libc=glibc "mixerlead@$version")
+  got=$(ls "$dir/node_modules/@mixerlead" | paste -sd' ' -)
+  echo "  optionalDependencies brought: @mixerlead/{$got}"
+  [ "$got" = linux-arm64-gnu ] || { echo "  expected @mixerlead/linux-arm64-gnu alone" >&2; exit 1; }
+  $SUDO cp bindings-node/npm/smoke.cjs "$dir/"
+  in_root sh -c "cd $work/npm && node smoke.cjs $ROOT_URL"
 fi
 echo "dist-test-arm64: $part ok"

@@ -16,14 +16,20 @@
 #
 #   win     the windows-gnu C archive (when `make dist-windows` built it): the smoke program
 #           cross-built by zig cc through pkg-config, run under wine.
+#   npm     a local npm registry (verdaccio, installed under target/) holding every package of
+#           dist/npm/: npm install mixerlead into a scratch project must bring this platform's
+#           package, and only it, through optionalDependencies; then bindings-node/npm/smoke.cjs
+#           (and mixerlead/testing); with the platform package removed, require('mixerlead') must
+#           fail naming it. npm install --os/--cpu/--libc for the other Linux rows must pick theirs;
+#           with arm64, the arm64 glibc install runs the smoke test in the arm64 root.
 #
-#   scripts/dist-test.sh [python] [sdist] [c] [arm64] [win]     default: all of them
+#   scripts/dist-test.sh [python] [sdist] [c] [npm] [arm64] [win]     default: all of them
 set -euo pipefail
 . "$(dirname "$0")/cross-env.sh"
 cd "$ML_ROOT"
 
 PARTS=("$@")
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(python sdist c arm64 win)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(python sdist c npm arm64 win)
 want() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
 
 version=$(ml_version)
@@ -205,8 +211,117 @@ c_windows_wine() { # the windows-gnu archive: smoke cross-built by zig cc agains
   WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all /usr/lib/wine/wine64 "$out/smoke.exe" "$ROOT_URL"
 }
 
+# --- a local npm registry holding every package of dist/npm/
+# verdaccio 6.8.0, pinned, with node-fetch 2.7.0 (the version 6.8.0 resolves to fails offline).
+start_registry() {
+  local tools=$TARGET_DIR/dist-test-npm store=$work/npm-registry port token f
+  if [ ! -x "$tools/node_modules/.bin/verdaccio" ]; then
+    mkdir -p "$tools"
+    cat > "$tools/package.json" <<'JSON'
+{ "name": "mixerlead-dist-test-registry", "private": true,
+  "dependencies": { "verdaccio": "6.8.0" }, "overrides": { "node-fetch": "2.7.0" } }
+JSON
+    (cd "$tools" && npm install --silent --no-audit --no-fund)
+  fi
+  mkdir -p "$store"
+  cat > "$store/config.yaml" <<YAML
+storage: $store/storage
+auth: { htpasswd: { file: $store/htpasswd } }
+uplinks: {}
+packages: { '**': { access: \$all, publish: \$authenticated } }
+log: { type: stdout, format: pretty, level: warn }
+YAML
+  port=$(free_port)
+  REGISTRY=http://127.0.0.1:$port/
+  "$tools/node_modules/.bin/verdaccio" --config "$store/config.yaml" --listen "127.0.0.1:$port" > "$work/registry.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fsS "${REGISTRY}-/ping" >/dev/null 2>&1 && break; sleep 0.2; done
+  token=$(curl -fsS -X PUT -H 'content-type: application/json' -d '{"name":"dist-test","password":"dist-test-1"}' \
+    "${REGISTRY}-/user/org.couchdb.user:dist-test" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+  NPMRC=$work/npmrc
+  printf 'registry=%s\n//127.0.0.1:%s/:_authToken=%s\n' "$REGISTRY" "$port" "$token" > "$NPMRC"
+  for f in "$ML_ROOT"/dist/npm/*-"$version".tgz; do
+    npm publish --silent --userconfig "$NPMRC" --cache "$work/npm-cache" "$f" >/dev/null
+    echo "  registry holds $(basename "$f")"
+  done
+  export REGISTRY NPMRC
+}
+
+# npm install mixerlead into a fresh scratch project; extra flags (--os/--cpu/--libc) to install
+# for another platform.
+npm_install() { # DIR [FLAGS...]
+  local dir=$1; shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo '{ "name": "mixerlead-dist-test", "private": true }' > "$dir/package.json"
+  (cd "$dir" && npm install --silent --no-audit --no-fund --userconfig "$NPMRC" --cache "$work/npm-cache" "$@" "mixerlead@$version")
+}
+
+# The platform packages an install brought must be exactly EXPECTED.
+expect_platform_packages() { # DIR EXPECTED
+  local got
+  got=$(ls "$1/node_modules/@mixerlead" 2>/dev/null | paste -sd' ' -)
+  echo "  optionalDependencies brought: @mixerlead/{${got}}"
+  [ "$got" = "$2" ] || { echo "  expected @mixerlead/$2 alone" >&2; return 1; }
+}
+
+npm_host() {
+  local dir=$work/npm/host
+  npm_install "$dir"
+  expect_platform_packages "$dir" "$NPM_HOST_PLATFORM"
+  cp bindings-node/npm/smoke.cjs "$dir/"
+  (cd "$dir" && node smoke.cjs "$ROOT_URL")
+  echo "  installed size: $(du -sk "$dir/node_modules/mixerlead" "$dir/node_modules/@mixerlead" | awk '{s+=$1} END {print s}') KiB"
+}
+
+# Without its platform package, require('mixerlead') fails naming the package it looked for.
+npm_missing() {
+  local dir=$work/npm/host out
+  rm -rf "$dir/node_modules/@mixerlead/$NPM_HOST_PLATFORM"
+  if out=$(cd "$dir" && node -e "require('mixerlead')" 2>&1); then
+    echo "  require('mixerlead') succeeded without @mixerlead/$NPM_HOST_PLATFORM" >&2; return 1
+  fi
+  grep -m1 'mixerlead:' <<<"$out" | sed 's/^/  /'
+  grep -q "the package @mixerlead/$NPM_HOST_PLATFORM is not installed" <<<"$out"
+  grep -q "for ${NPM_HOST_PLATFORM%-*}" <<<"$out"
+}
+
+npm_row() { # the Rust target of a Linux platform package
+  local name=$1 arch libc
+  arch=$(cut -d- -f2 <<<"$name"); [ "$arch" = x64 ] && arch=x86_64 || arch=aarch64
+  libc=$(cut -d- -f3 <<<"$name")
+  echo "$arch-unknown-linux-$libc"
+}
+
+npm_other() { # PLATFORM: npm install for another Linux row picks its package
+  local name=$1 cpu libc
+  cpu=$(cut -d- -f2 <<<"$name")
+  libc=$(cut -d- -f3 <<<"$name"); [ "$libc" = gnu ] && libc=glibc
+  npm_install "$work/npm/$name" --os=linux --cpu="$cpu" --libc="$libc"
+  expect_platform_packages "$work/npm/$name" "$name"
+}
+
 if [[ "$HOST_TARGET" == *linux* ]]; then zig_tools; fi # zig cc links the musl smoke tests
 if want python || want sdist || want arm64; then start_index; fi
+if want npm || want arm64 && [ -d dist/npm ]; then start_registry; fi
+if want npm; then
+  case "$HOST_TARGET" in
+    x86_64-unknown-linux-gnu) NPM_HOST_PLATFORM=linux-x64-gnu ;;
+    aarch64-unknown-linux-gnu) NPM_HOST_PLATFORM=linux-arm64-gnu ;;
+    aarch64-apple-darwin) NPM_HOST_PLATFORM=darwin-arm64 ;;
+    x86_64-apple-darwin) NPM_HOST_PLATFORM=darwin-x64 ;;
+    x86_64-pc-windows-msvc) NPM_HOST_PLATFORM=win32-x64-msvc ;;
+    *) NPM_HOST_PLATFORM= ;;
+  esac
+  if [ -n "$NPM_HOST_PLATFORM" ]; then
+    run_case "$HOST_TARGET" node "npm install from a local registry (verdaccio): optionalDependencies, smoke" -- npm_host
+    run_case "$HOST_TARGET" node "the platform package removed: the loader's error names it" -- npm_missing
+    for other in linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl; do
+      # Where dist/npm/ holds them (on macOS and Windows runners it holds their own package only).
+      [ "$other" = "$NPM_HOST_PLATFORM" ] || [ ! -f "dist/npm/mixerlead-$other-$version.tgz" ] && continue
+      run_case "$(npm_row "$other")" node "npm install --os/--cpu/--libc: @mixerlead/$other alone arrives" -- npm_other "$other"
+    done
+  fi
+fi
 if want python; then
   run_case "$HOST_TARGET" python "pip install from a local index (pypiserver), smoke" -- python_wheel
 fi
@@ -239,6 +354,10 @@ if want arm64 && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ]; then
   fi
   run_case aarch64-unknown-linux-gnu C "arm64 Debian root under qemu-user: zig cc via pkg-config (shared), smoke" \
     -- bash scripts/dist-test-arm64.sh c
+  if [ -n "${NPMRC:-}" ]; then
+    run_case aarch64-unknown-linux-gnu node "arm64 Debian root under qemu-user: npm install for linux/arm64 from the local registry, smoke" \
+      -- bash scripts/dist-test-arm64.sh npm
+  fi
 fi
 echo
 echo "dist-test results (mixerlead $version):"
