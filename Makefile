@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: docs test-docs demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -105,6 +105,18 @@ lib-c:
 ## header: regenerate include/mixerlead.h with cbindgen (then commit it)
 header:
 	MIXERLEAD_UPDATE_HEADER=1 $(CARGO) build -p mixerlead-c
+
+## docs: the documentation site into target/docs/ (open target/docs/index.html): the README, the
+## guides of docs/, and the API reference of each language from the code's own docs (rustdoc,
+## pdoc, TypeDoc, Doxygen); fails on a doc warning, an undocumented public item or a broken link
+docs: python-wheel
+	bash scripts/docs/build.sh
+
+## test-docs: every code example of the README and docs/ run against the emulator, and the site
+## opened in headless Chromium (no console error, failed load or broken link); uses what docs,
+## lib-c and test-node built (test-node runs first only when target/node-pkg has no package)
+test-docs: docs lib-c $(if $(wildcard target/node-pkg/mixerlead-*.tgz),,test-node)
+	bash tests/docs/run.sh
 
 ## test-c: the C and C++ suites against the emulator, and once under valgrind
 test-c: lib-c emulator
