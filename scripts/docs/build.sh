@@ -3,8 +3,9 @@
 # docs/, and the API reference of each language generated from the code's own documentation.
 # Fails on a doc warning, an undocumented public item or a broken internal link.
 #
-# Needs the Python wheel in target/wheels/ (`make python-wheel`). Installs its own tools:
-# Python packages in target/docs-tools/py, typedoc in target/docs-tools/node, Doxygen via apt-get.
+# Needs the Python wheel in target/wheels/ (`make python-wheel`). Installs its own tools: Python
+# packages in target/docs-tools/py (with the wheel: tests/docs runs the examples with it),
+# typedoc in target/docs-tools/node, Doxygen via apt-get.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -15,9 +16,9 @@ here=scripts/docs
 step() { printf '\n== docs: %s\n' "$*"; }
 
 step "tools"
-if [ ! -x "$tools/py/bin/pdoc" ]; then
+if [ ! -x "$tools/py/bin/pdoc" ] || [ ! -x "$tools/py/bin/pytest" ]; then
   python3 -m venv "$tools/py"
-  "$tools/py/bin/pip" install -q "markdown>=3.5,<4" "pdoc>=15,<17" "websockets>=12,<16"
+  "$tools/py/bin/pip" install -q "markdown>=3.5,<4" "pdoc>=15,<17" "websockets>=12,<16" "pytest>=8,<10"
 fi
 if [ ! -x "$tools/node/node_modules/.bin/typedoc" ]; then
   mkdir -p "$tools/node"

@@ -13,7 +13,9 @@ references (built beside, by build.sh) are linked from the navigation.
 import html
 import os
 import re
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import markdown
@@ -57,6 +59,9 @@ class Site:
         css = (Path(__file__).parent / "site.css").read_text() + HtmlFormatter().get_style_defs(".codehilite")
         (self.out / "assets").mkdir(parents=True, exist_ok=True)
         (self.out / "assets" / "site.css").write_text(css)
+        # The icon, also at the root, where browsers look for it on pages that name none.
+        (self.out / "assets" / "favicon.png").write_bytes(icon())
+        (self.out / "favicon.ico").write_bytes(icon())
 
     def write(self, repo_path: str) -> None:
         source = self.repo / repo_path
@@ -107,6 +112,17 @@ class Site:
         return LINK.sub(relink, body), html.unescape(title)
 
 
+def icon(size: int = 16, rgb: tuple[int, int, int] = (31, 95, 191)) -> bytes:
+    """A PNG of one colour: the site's icon."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 def layout(title: str, body: str, page: str) -> str:
     """The shared page: a navigation column (front page, guides, references) and the content."""
     up = os.path.relpath(".", os.path.dirname(page) or ".")
@@ -128,6 +144,7 @@ def layout(title: str, body: str, page: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} — mixerlead</title>
 <link rel="stylesheet" href="{up}/assets/site.css">
+<link rel="icon" type="image/png" href="{up}/assets/favicon.png">
 </head>
 <body>
 <nav>{nav}</nav>

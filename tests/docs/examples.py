@@ -6,8 +6,9 @@ A fenced block's first word is its language; a later word `norun` marks a block 
 run (an install command, a proxy that is not there), and `pytest` a Python block run by pytest.
 Blocks in other languages (toml, text) are not programs and are skipped.
 
-- python: the blocks of one file run in order in one interpreter (the test venv with the
-  installed wheel), like a notebook; `pytest` blocks each as a test file.
+- python: the blocks of one file run in order in one interpreter (the venv `make docs` made,
+  target/docs-tools/py, with the wheel installed), like a notebook; `pytest` blocks each as a
+  test file.
 - js: each block alone with node (`.mjs` when it has an `import`, else CommonJS inside an async
   function), the packed npm package installed beside it.
 - c / cpp: each block compiled against include/ and target/c/lib (a block without `main` is
@@ -102,7 +103,7 @@ class Runner:
 
     # python -----------------------------------------------------------------------------------
     def python(self, blocks: list[Block], work: Path) -> None:
-        py = str(ROOT / "target" / "py-test" / "bin" / "python")
+        py = str(ROOT / "target" / "docs-tools" / "py" / "bin" / "python")
         plain = [b for b in blocks if "pytest" not in b.markers]
         if plain:
             # One interpreter for a file's blocks; each block compiled under its own location so
