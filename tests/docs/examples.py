@@ -241,15 +241,17 @@ def prepare(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     (work / "handbook.pdf").write_bytes(b"%PDF-1.4\nRefunds are possible within 30 days.\n%%EOF\n")
     (work / "question.txt").write_text("What does the handbook say about refunds?\n")
+    # The main package and this platform's addon package, as make test-node packed them.
     tarballs = sorted((ROOT / "target" / "node-pkg").glob("mixerlead-*.tgz"))
     if not tarballs:
         sys.exit("examples: no npm package in target/node-pkg (run make test-node)")
+    packed = " ".join(f"{t.name}:{t.stat().st_mtime}" for t in tarballs)
     stamp = work / "node_modules" / ".from"
-    if not stamp.exists() or stamp.read_text() != f"{tarballs[0]}:{tarballs[0].stat().st_mtime}":
+    if not stamp.exists() or stamp.read_text() != packed:
         (work / "package.json").write_text('{ "name": "doc-examples", "private": true }\n')
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-save", str(tarballs[0])],
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-save", *map(str, tarballs)],
                        cwd=work, check=True)
-        stamp.write_text(f"{tarballs[0]}:{tarballs[0].stat().st_mtime}")
+        stamp.write_text(packed)
 
 
 def main() -> int:
