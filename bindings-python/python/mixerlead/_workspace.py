@@ -79,7 +79,7 @@ class Source(_Result):
     source_url_or_path: Optional[str]
     """The URL, file name or text it came from."""
     status: str
-    """``"indexing"``, ``"ready"`` or ``"error"`` (another value the service sends, as it is)."""
+    """``"indexing"``, ``"indexed"`` or ``"error"`` (another value the service sends, as it is)."""
     chunk_count: Optional[int]
     """How many chunks it was split into, once indexed."""
     enabled: bool
