@@ -37,7 +37,7 @@ rm -rf "$out" && mkdir -p "$out/reference"
 step "Rust reference (rustdoc; warnings, broken intra-doc links and missing docs are errors)"
 RUSTDOCFLAGS="-D warnings -D missing_docs -D rustdoc::all -A rustdoc::private_doc_tests" \
   cargo doc -p mixerlead --no-deps --locked
-cp -r target/doc "$out/reference/rust"
+cp -r "${CARGO_TARGET_DIR:-target}/doc" "$out/reference/rust"
 # rustdoc's help and settings pages link the docs' root, which --no-deps does not write.
 echo '<!DOCTYPE html><meta charset="utf-8"><title>mixerlead</title><meta http-equiv="refresh" content="0; url=mixerlead/index.html"><a href="mixerlead/index.html">mixerlead</a>' \
   > "$out/reference/rust/index.html"
