@@ -1,4 +1,8 @@
-/** mixerlead — client for MixerLead's Workspace API. */
+/**
+ * mixerlead — client for MixerLead's Workspace API.
+ *
+ * @module mixerlead
+ */
 
 /**
  * Options of `new Client()`; each falls back to its environment variable, then its default.

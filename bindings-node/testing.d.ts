@@ -11,6 +11,8 @@
  * const reply = await client.chat.send('Hi');
  * await emulator.stop();
  * ```
+ *
+ * @module mixerlead/testing
  */
 
 /** Options of `Emulator.start()`. */
