@@ -133,7 +133,8 @@ def problems(events: list[dict[str, Any]]) -> list[str]:
 async def check(base_url: str, shots: Path) -> int:
     profile = tempfile.mkdtemp(prefix="docs-chromium-")
     proc = subprocess.Popen(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking",
          "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
          "--window-size=1280,900", f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -149,6 +150,8 @@ async def check(base_url: str, shots: Path) -> int:
         if endpoint is None:
             print("browser: chromium did not start")
             return 1
+        # Keep reading its stderr, so a chatty Chromium never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
         async with websockets.connect(endpoint, max_size=64 * 1024 * 1024) as ws:
             browser = Browser(ws)
             for page in PAGES:
