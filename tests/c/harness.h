@@ -2,17 +2,39 @@
 #ifndef MIXERLEAD_TEST_HARNESS_H
 #define MIXERLEAD_TEST_HARNESS_H
 
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+/* Windows (MinGW, e.g. cross-built by zig cc and run under wine): Winsock, a watchdog thread for
+ * the time bound, and no fork (the fork tests are left out). */
+#include <pthread.h>
+#include <winsock2.h>
+typedef SOCKET harness_socket;
+#define harness_close_socket closesocket
+#else
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+typedef int harness_socket;
+#define harness_close_socket close
+#endif
 
 static int harness_passed, harness_failed;
+
+static void harness_unbound(void);
+
+#ifdef _WIN32
+/* The POSIX environment calls, through the C runtime (which updates the process environment). */
+static inline int setenv(const char *name, const char *value, int overwrite) {
+  if (!overwrite && getenv(name)) return 0;
+  return _putenv_s(name, value);
+}
+static inline int unsetenv(const char *name) { return _putenv_s(name, ""); }
+#endif
 
 /* Checks run on several threads at once (and inside callbacks): count atomically. */
 #define HARNESS_COUNT(counter) __atomic_fetch_add(&(counter), 1, __ATOMIC_RELAXED)
@@ -39,6 +61,7 @@ static int harness_passed, harness_failed;
     }                                                                               \
   } while (0)
 
+#ifndef _WIN32
 /* Forked children report their verdict through a pipe. Under valgrind the parent then ends the
  * child with SIGKILL (which valgrind cannot intercept): valgrind's leak check at the child's exit
  * would count what only the parent's threads held (their stacks and thread-locals; those
@@ -91,15 +114,27 @@ static inline int harness_child_passed(pid_t pid, int verdict_fd) {
   return got == 1 && verdict == 'P';
 }
 
-/* Runs a test unless MIXERLEAD_TEST_ONLY names others (a comma-separated list of substrings). */
-static int harness_selected(const char *name) {
-  const char *only = getenv("MIXERLEAD_TEST_ONLY");
-  if (!only || !*only) return 1;
-  char list[1024];
-  snprintf(list, sizeof list, "%s", only);
-  for (char *part = strtok(list, ","); part; part = strtok(NULL, ","))
+#endif
+
+/* Whether `name` contains one of the comma-separated substrings of `list`. */
+static int harness_listed(const char *name, const char *list) {
+  char copy[1024];
+  snprintf(copy, sizeof copy, "%s", list);
+  for (char *part = strtok(copy, ","); part; part = strtok(NULL, ","))
     if (strstr(name, part)) return 1;
   return 0;
+}
+
+/* Runs a test unless MIXERLEAD_TEST_ONLY names others, or MIXERLEAD_TEST_SKIP names it (each a
+ * comma-separated list of substrings); a skipped test is reported as such. */
+static int harness_selected(const char *name) {
+  const char *only = getenv("MIXERLEAD_TEST_ONLY"), *skip = getenv("MIXERLEAD_TEST_SKIP");
+  if (only && *only && !harness_listed(name, only)) return 0;
+  if (skip && *skip && harness_listed(name, skip)) {
+    fprintf(stderr, "skipped: %s (MIXERLEAD_TEST_SKIP)\n", name);
+    return 0;
+  }
+  return 1;
 }
 #define RUN(test)                           \
   do {                                      \
@@ -108,7 +143,7 @@ static int harness_selected(const char *name) {
 
 /* Prints the closing line CI reads and returns the exit code. */
 static int harness_summary(const char *suite) {
-  alarm(0);
+  harness_unbound();
   printf("%s: %d passed, %d failed\n", suite, harness_passed, harness_failed);
   return harness_failed == 0 ? 0 : 1;
 }
@@ -118,8 +153,7 @@ static int harness_summary(const char *suite) {
 static const char *harness_bounded_test = "";
 static const char *harness_suite = "";
 
-static void harness_on_alarm(int signal_number) {
-  (void)signal_number;
+static void harness_report_hang(void) {
   char line[512];
   int n = snprintf(line, sizeof line, "FAILED: %s did not finish in time (a hang)\n%s: %d passed, %d failed\n",
                    harness_bounded_test, harness_suite, harness_passed, harness_failed + 1);
@@ -133,8 +167,6 @@ static void harness_on_alarm(int signal_number) {
 /* Arms the alarm: the test `name` must end within `seconds` (scaled under valgrind). */
 static void harness_bound(const char *name, double seconds);
 
-/* Disarms it. */
-static void harness_unbound(void) { alarm(0); }
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -145,11 +177,45 @@ static double now_seconds(void) {
 /* Slack for timing checks: valgrind runs everything far slower. */
 static double time_scale(void) { return getenv("MIXERLEAD_UNDER_VALGRIND") ? 10.0 : 1.0; }
 
+#ifdef _WIN32
+/* No alarm(): a watchdog thread checks the deadline (0: none) every 100 ms. */
+static volatile double harness_deadline;
+
+static void *harness_watchdog(void *unused) {
+  (void)unused;
+  for (;;) {
+    double deadline = harness_deadline;
+    if (deadline > 0 && now_seconds() > deadline) harness_report_hang();
+    Sleep(100);
+  }
+  return NULL;
+}
+
+static void harness_bound(const char *name, double seconds) {
+  static int watching;
+  harness_bounded_test = name;
+  harness_deadline = now_seconds() + seconds * time_scale() + 1;
+  if (!watching) {
+    pthread_t watchdog;
+    watching = pthread_create(&watchdog, NULL, harness_watchdog, NULL) == 0;
+  }
+}
+
+static void harness_unbound(void) { harness_deadline = 0; }
+#else
+static void harness_on_alarm(int signal_number) {
+  (void)signal_number;
+  harness_report_hang();
+}
+
 static void harness_bound(const char *name, double seconds) {
   harness_bounded_test = name;
   signal(SIGALRM, harness_on_alarm);
   alarm((unsigned)(seconds * time_scale()) + 1);
 }
+
+static void harness_unbound(void) { alarm(0); }
+#endif
 
 /* The emulator's root, e.g. http://127.0.0.1:1234 (from MIXERLEAD_TEST_ROOT). */
 static const char *emulator_root(void) {
@@ -182,29 +248,34 @@ static inline int emulator_stats(const char *id, char *out, size_t size) {
   const char *port_text = strrchr(root, ':');
   if (!port_text || size == 0) return -1;
   out[0] = 0;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+#ifdef _WIN32
+  static int started;
+  WSADATA wsa;
+  if (!started && WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return -1;
+  started = 1;
+#endif
+  harness_socket fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
   addr.sin_port = htons((unsigned short)atoi(port_text + 1));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    close(fd);
+    harness_close_socket(fd);
     return -1;
   }
   char request[256];
   int n = snprintf(request, sizeof request,
                    "GET /_emulator/stats?id=p%d_%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", (int)getpid(), id);
-  if (write(fd, request, (size_t)n) != n) {
-    close(fd);
+  if (send(fd, request, n, 0) != n) {
+    harness_close_socket(fd);
     return -1;
   }
   static char response[1 << 16];
-  size_t used = 0;
-  ssize_t got;
-  while (used < sizeof response - 1 && (got = read(fd, response + used, sizeof response - 1 - used)) > 0) used += (size_t)got;
+  int used = 0, got;
+  while (used < (int)sizeof response - 1 && (got = (int)recv(fd, response + used, (int)sizeof response - 1 - used, 0)) > 0) used += got;
   response[used] = 0;
-  close(fd);
+  harness_close_socket(fd);
   const char *body = strstr(response, "\r\n\r\n");
   if (!body) return -1;
   snprintf(out, size, "%s", body + 4);
