@@ -13,9 +13,9 @@ export MIXERLEAD_EMULATOR := $(CURDIR)/target/debug/mixerlead-emulator
 demo:
 	bash scripts/demo.sh
 
-## test: lint, the cross-target compile-check, then every test suite in the repo, a 60 s soak and
-## a short fuzz run
-test: lint check-references check-targets test-rust test-python test-c test-node bench-smoke test-soak fuzz-smoke
+## test: lint, the cross-target compile-check, then every test suite in the repo, the docs site
+## (built, its examples run, opened in Chromium), a 60 s soak and a short fuzz run
+test: lint check-references check-targets test-rust test-python test-c test-node docs test-docs bench-smoke test-soak fuzz-smoke
 
 ## check-references: comments and docs stand alone: nothing refers to documents outside the repo
 check-references:
