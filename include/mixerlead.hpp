@@ -1,12 +1,17 @@
-// mixerlead.hpp — header-only C++17 wrapper of the mixerlead C API (include/mixerlead.h).
-//
-//   mixerlead::Client client;                                  // reads MIXERLEAD_API_KEY
-//   for (std::string_view piece : client.stream("Hi")) std::cout << piece << std::flush;
-//   mixerlead::Response sources = client.request("GET", "/knowledge");   // sources.json
-//
-// Handles are RAII types; failures throw mixerlead::Error (status(), status_code(),
-// retry_after(), request_id()). Every call takes optional RequestOptions (timeout, retries,
-// extra headers for that call only). Link with -lmixerlead.
+/**
+ * @file mixerlead.hpp
+ * @brief Header-only C++17 wrapper of the mixerlead C API (mixerlead.h).
+ *
+ * @code
+ * mixerlead::Client client;                                  // reads MIXERLEAD_API_KEY
+ * for (std::string_view piece : client.stream("Hi")) std::cout << piece << std::flush;
+ * mixerlead::Response sources = client.request("GET", "/knowledge");   // sources.json
+ * @endcode
+ *
+ * Handles are RAII types; failures throw mixerlead::Error (status(), status_code(),
+ * retry_after(), request_id()). Every call takes optional RequestOptions (timeout, retries,
+ * extra headers for that call only). Link with -lmixerlead.
+ */
 #ifndef MIXERLEAD_HPP
 #define MIXERLEAD_HPP
 
@@ -27,6 +32,8 @@ namespace mixerlead {
 /// request id of the response behind it.
 class Error : public std::runtime_error {
  public:
+  /// An error with the C status, its message, the HTTP status (0: none), Retry-After in seconds
+  /// (< 0: not given) and the response's request id.
   Error(ml_status status, std::string message, int status_code, double retry_after,
         std::optional<std::string> request_id = std::nullopt)
       : std::runtime_error(std::move(message)),
@@ -75,19 +82,38 @@ inline const char* c_str_or_null(const std::optional<std::string>& text) {
 
 /// Client options; unset fields fall back to the environment, then to defaults.
 struct Options {
-  std::optional<std::string> api_key, base_url, project_id;
-  double timeout = 0, connect_timeout = 0, read_timeout = 0, max_retry_wait = 0;  // seconds; 0: default
-  int max_retries = -1;                                                           // < 0: default
+  /// The API key; unset: MIXERLEAD_API_KEY.
+  std::optional<std::string> api_key;
+  /// The service's base URL; unset: MIXERLEAD_BASE_URL, else the public service.
+  std::optional<std::string> base_url;
+  /// The project (sent as X-Project-Id); unset: MIXERLEAD_PROJECT_ID, else none.
+  std::optional<std::string> project_id;
+  /// Seconds until the response headers arrive; 0: the default.
+  double timeout = 0;
+  /// Seconds to connect; 0: the default.
+  double connect_timeout = 0;
+  /// Seconds a streamed reply may stay silent; 0: the default.
+  double read_timeout = 0;
+  /// The longest wait between retries, in seconds (a longer Retry-After fails at once); 0: the default.
+  double max_retry_wait = 0;
+  /// Retries after the first attempt; < 0: the default.
+  int max_retries = -1;
+  /// Allows a plain-http base URL other than loopback (the key then travels in clear).
   bool allow_insecure_http = false;
-  std::optional<std::string> ca_file;  // a PEM bundle trusted besides the system's roots
-  std::optional<std::string> proxy;    // e.g. "http://proxy:3128"; unset: HTTPS_PROXY etc.
+  /// A PEM bundle trusted besides the system's roots.
+  std::optional<std::string> ca_file;
+  /// A proxy URL, e.g. "http://proxy:3128"; unset: HTTPS_PROXY and the rest of the environment.
+  std::optional<std::string> proxy;
 };
 
 /// Options of one call, overriding the client's for that call only.
 struct RequestOptions {
-  double timeout = 0;    // seconds until response headers; <= 0: the client's
-  int max_retries = -1;  // retries after the first attempt (0: one attempt); < 0: the client's
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (not Authorization)
+  /// Seconds until the response headers arrive; <= 0: the client's.
+  double timeout = 0;
+  /// Retries after the first attempt (0: one attempt); < 0: the client's.
+  int max_retries = -1;
+  /// Extra headers as (name, value) pairs; any but Authorization.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 namespace detail {
@@ -117,21 +143,32 @@ class CRequestOptions {
 
 /// A chat message and its options.
 struct ChatRequest {
+  /// The message to send.
   std::string message;
+  /// The model's id; unset: the service's default.
   std::optional<std::string> model;
+  /// Continues this conversation; unset: a new one.
   std::optional<std::string> conversation_id;
 };
 
 /// One model of the service.
 struct Model {
-  std::string id, name, task;
+  /// The id to pass as ChatRequest::model.
+  std::string id;
+  /// Its display name.
+  std::string name;
+  /// What it is for (e.g. "chat").
+  std::string task;
+  /// Whether it needs a paid plan.
   bool requires_paid = false;
 };
 
 /// The models list, with the request id of its response.
 class ModelList : public std::vector<Model> {
  public:
+  /// An empty list.
   ModelList() = default;
+  /// The `models`, and the request id of the response they came in.
   ModelList(std::vector<Model> models, std::optional<std::string> request_id)
       : std::vector<Model>(std::move(models)), request_id_(std::move(request_id)) {}
   /// The response's request id (X-Request-Id), if the service sent one.
@@ -143,7 +180,9 @@ class ModelList : public std::vector<Model> {
 
 /// The response of Client::request: its JSON text ("" for an empty body) and request id.
 struct Response {
+  /// The response body: JSON text, or "" when it was empty.
   std::string json;
+  /// The response's request id (X-Request-Id), if the service sent one.
   std::optional<std::string> request_id;
 };
 
@@ -153,20 +192,30 @@ struct Response {
 /// called from any thread meanwhile.
 class Stream {
  public:
+  /// An input iterator over the pieces of the reply (see begin()).
   class iterator {
    public:
+    /// A piece of the reply, valid until the next increment.
     using value_type = std::string_view;
+    /// Required of iterators; unused.
     using difference_type = std::ptrdiff_t;
+    /// One pass, forward.
     using iterator_category = std::input_iterator_tag;
 
+    /// The end iterator.
     iterator() = default;
+    /// Reads the first piece of `stream` (throws mixerlead::Error on a failure).
     explicit iterator(Stream* stream) : stream_(stream) { advance(); }
+    /// The current piece, valid until the next increment.
     std::string_view operator*() const { return piece_; }
+    /// Reads the next piece, waiting for it; throws mixerlead::Error if the stream fails.
     iterator& operator++() {
       advance();
       return *this;
     }
+    /// Whether both are at the end (or at the same stream's current piece).
     bool operator==(const iterator& other) const { return stream_ == other.stream_; }
+    /// The negation of operator==.
     bool operator!=(const iterator& other) const { return !(*this == other); }
 
    private:
@@ -183,9 +232,12 @@ class Stream {
     std::string_view piece_;
   };
 
+  /// Takes ownership of a stream from ml_chat_stream() (freed with ml_stream_free()).
   explicit Stream(ml_stream* handle) : handle_(handle, &ml_stream_free) {}
 
+  /// Starts iterating: reads the first piece. A stream is iterated once.
   iterator begin() { return iterator(this); }
+  /// The end of the reply.
   iterator end() { return iterator(); }
 
   /// The conversation id, once the service named it.
@@ -221,11 +273,15 @@ class Stream {
 /// mixerlead::Error(ML_ERR_INVALID_ARGUMENT).
 class Call {
  public:
-  using OnText = std::function<bool(std::string_view)>;  // return false to cancel
+  /// Receives each piece of the reply; returns false to cancel the call.
+  using OnText = std::function<bool(std::string_view)>;
+  /// Receives the end: the status (ML_OK or a failure), the conversation id, the error message
+  /// ("" on success).
   using OnDone = std::function<void(ml_status, std::optional<std::string>, std::string)>;
 
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
+  /// Takes `other`'s call; `other` is left with none.
   Call(Call&& other) noexcept : handle_(std::move(other.handle_)) {}
   /// Frees the running call first (see the class comment), then takes `other`'s.
   Call& operator=(Call&& other) noexcept {
@@ -246,12 +302,14 @@ class Call {
 
  private:
   friend class Client;
-  /// Owned by the C call once it started: done_trampoline deletes it after on_done, the last
-  /// callback, so it outlives the Call object if need be.
+  /// @cond INTERNAL
+  // Owned by the C call once it started: done_trampoline deletes it after on_done, the last
+  // callback, so it outlives the Call object if need be.
   struct Callbacks {
     OnText on_text;
     OnDone on_done;
   };
+  /// @endcond
   static int text_trampoline(const char* text, size_t len, void* user_data) {
     auto* callbacks = static_cast<Callbacks*>(user_data);
     try {
@@ -279,6 +337,8 @@ class Client {
   /// A client from the environment and defaults.
   Client() : Client(Options{}) {}
 
+  /// A client with `options` (unset ones from the environment, then defaults); throws
+  /// mixerlead::Error(ML_ERR_CONFIG) on a bad option, naming it.
   explicit Client(const Options& options) : handle_(nullptr, &ml_client_free) {
     ml_client_options c;
     ml_client_options_init(&c);
@@ -323,6 +383,7 @@ class Client {
     return Stream(raw);
   }
 
+  /// Sends `message` in a new conversation with the default model (see the overload above).
   Stream stream(const std::string& message, const RequestOptions& options = {}) const {
     return stream(ChatRequest{message, {}, {}}, options);
   }

@@ -26,6 +26,7 @@ REFERENCES = [
     ("reference/python/mixerlead.html", "Python"),
     ("reference/node/index.html", "Node.js"),
     ("reference/c/mixerlead_8h.html", "C"),
+    ("reference/c/mixerlead_8hpp.html", "C++"),
     ("reference/rust/mixerlead/index.html", "Rust"),
 ]
 FENCE = re.compile(r"^(\s*)(```+|~~~+)([^\s`]+)[^\n`]*$", re.M)

@@ -33,6 +33,7 @@ PAGES = [
     "reference/python/mixerlead.html",
     "reference/node/index.html",
     "reference/c/mixerlead_8h.html",
+    "reference/c/classmixerlead_1_1Client.html",
 ]
 SCREENSHOTS = {"index.html": "front.png", "reference/python/mixerlead.html": "python-reference.png"}
 SETTLE_SECONDS = 1.0
