@@ -15,7 +15,7 @@
 #           wheel) and the smoke test; the aarch64 glibc C archive through pkg-config.
 #
 #   win     the windows-gnu C archive (when `make dist-windows` built it): the smoke program
-#           cross-built by zig cc through pkg-config, run under wine.
+#           cross-built by zig cc through pkg-config, and the C test suite, run under wine.
 #   npm     a local npm registry (verdaccio, installed under target/) holding every package of
 #           dist/npm/: npm install mixerlead into a scratch project must bring this platform's
 #           package, and only it, through optionalDependencies; then bindings-node/npm/smoke.cjs
@@ -211,6 +211,10 @@ c_windows_wine() { # the windows-gnu archive: smoke cross-built by zig cc agains
   WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all /usr/lib/wine/wine64 "$out/smoke.exe" "$ROOT_URL"
 }
 
+c_windows_suite() { # the C test suite against the windows-gnu archive, under wine
+  MIXERLEAD_TEST_ROOT=$ROOT_URL bash tests/c/run-wine.sh "$(unpack_c x86_64-pc-windows-gnu)"
+}
+
 # --- a local npm registry holding every package of dist/npm/
 # verdaccio 6.8.0, pinned, with node-fetch 2.7.0 (the version 6.8.0 resolves to fails offline).
 start_registry() {
@@ -346,6 +350,7 @@ if want c; then
 fi
 if want win && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ] && [ -f "dist/c/mixerlead-$version-x86_64-pc-windows-gnu.tar.gz" ]; then
   run_case x86_64-pc-windows-gnu C "zig cc against mixerlead.dll (import library), smoke under wine" -- c_windows_wine
+  run_case x86_64-pc-windows-gnu C "the C suite cross-built by zig cc, under wine (tests/c/run-wine.sh)" -- c_windows_suite
 fi
 if want arm64 && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ]; then
   if [ -n "${INDEX_URL:-}" ]; then
