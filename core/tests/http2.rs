@@ -82,6 +82,26 @@ async fn a_cut_stream_over_http2_is_interrupted_with_its_partial_text() {
 }
 
 #[tokio::test]
+async fn a_stalled_stream_over_http2_times_out_and_the_server_sees_it_go() {
+    let (emu, ca) = tls_emulator().await;
+    let client = builder(&emu.scenario_url("id=st;stall_after=3")).ca_file(ca.as_str()).read_timeout_secs(0.3);
+    let mut stream = client.build().unwrap().chat(ChatRequest::new("x")).await.unwrap();
+    let (pieces, error) = collect(&mut stream).await;
+    assert_eq!(error.expect("a stall is an error").kind(), ErrorKind::Timeout);
+    assert_eq!(pieces.len(), 3);
+    drop(stream);
+    assert_eq!(emu.wait_for_disconnects("st", 1, Duration::from_secs(2)).await.client_disconnects, 1);
+}
+
+#[tokio::test]
+async fn a_dropped_request_over_http2_is_retried_when_idempotent() {
+    let (emu, ca) = tls_emulator().await;
+    let models = tls_client(&emu, &ca, "id=d;drop;times=1").list_models().await.unwrap();
+    assert_eq!(protocol(models.headers()), "HTTP/2");
+    assert_eq!(emu.stats("d").requests, 2);
+}
+
+#[tokio::test]
 async fn a_429_with_retry_after_is_retried_over_http2() {
     let (emu, ca) = tls_emulator().await;
     let client = tls_client(&emu, &ca, "id=r;fail=429;times=2;retry_after=0.2");
