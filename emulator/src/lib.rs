@@ -16,6 +16,10 @@
 //! Faults are scripted per request through the base URL (see [`Scenario`]), so every language's
 //! client can ask for them with nothing but its `base_url` option. `GET /_emulator/stats?id=…`
 //! reports what the emulator saw, as JSON.
+//!
+//! With TLS it speaks HTTP/2 to clients that negotiate `h2` (HTTP/1.1 otherwise, and always over
+//! plain http), with the same replies and faults; every response names the protocol in its
+//! `x-emulator-protocol` header (`HTTP/2` or `HTTP/1.1`).
 
 mod http;
 mod http2;
