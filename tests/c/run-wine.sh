@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C suite on Windows: test_c.c cross-built by zig cc against a windows-gnu C archive
+# The C and C++ suites on Windows: test_c.c and test_cpp.cpp cross-built by zig against a windows-gnu C archive
 # (mixerlead.dll through its import library), run under wine against an emulator on loopback.
 #
 #   tests/c/run-wine.sh PREFIX     PREFIX: the unpacked archive (include/, lib/, bin/mixerlead.dll)
@@ -22,6 +22,8 @@ export ZIG_GLOBAL_CACHE_DIR=$out/zig-cache ZIG_LOCAL_CACHE_DIR=$out/zig-cache
 # The import library named outright: zig's linker would take a DLL or libmixerlead.a for -lmixerlead.
 "$zig" cc -target x86_64-windows-gnu -std=c11 -Wall -Wextra -Werror -g -I"$prefix/include" \
   "$root/tests/c/test_c.c" "$prefix/lib/libmixerlead.dll.a" -lpthread -lws2_32 -o "$out/test_c.exe"
+"$zig" c++ -target x86_64-windows-gnu -std=c++17 -Wall -Wextra -Werror -g -I"$prefix/include" \
+  "$root/tests/c/test_cpp.cpp" "$prefix/lib/libmixerlead.dll.a" -lpthread -lws2_32 -o "$out/test_cpp.exe"
 cp "$prefix/bin/mixerlead.dll" "$out/"
 # wine 8 (Debian 12) lacks bcryptprimitives.dll, which Rust's std imports: a test-only stand-in.
 "$zig" cc -target x86_64-windows-gnu -shared -O2 "$root/packaging/smoke/wine-bcryptprimitives.c" -ladvapi32 \
@@ -37,5 +39,6 @@ if [ -z "${MIXERLEAD_TEST_ROOT:-}" ]; then
   export MIXERLEAD_TEST_ROOT=${base%/api}
 fi
 
-MIXERLEAD_TEST_SKIP=test_ca_file_and_proxy WINEPREFIX=$root/target/wine WINEDEBUG=-all \
-  "$wine" "$out/test_c.exe"
+export WINEPREFIX=$root/target/wine WINEDEBUG=-all
+MIXERLEAD_TEST_SKIP=test_ca_file_and_proxy "$wine" "$out/test_c.exe"
+"$wine" "$out/test_cpp.exe"
