@@ -87,6 +87,15 @@ struct EmulatorArgs {
     /// Agent runs a workspace may make, then 403 (the daily quota)
     #[arg(long, value_name = "N", default_value_t = EmulatorConfig::default().agent_runs_per_day)]
     agent_runs_per_day: u32,
+    /// Serve https (HTTP/2 or HTTP/1.1) with a certificate for 127.0.0.1 made at start
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: write that certificate (PEM) here, for clients to trust (e.g. as ca_file)
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    tls_ca_out: Option<std::path::PathBuf>,
+    /// With --tls: offer HTTP/1.1 only
+    #[arg(long, requires = "tls")]
+    http1_only: bool,
 }
 
 fn default_index_delay_ms() -> u64 {
@@ -183,10 +192,14 @@ fn emulator(args: EmulatorArgs) -> Result<(), Failure> {
         index_delay: Duration::from_millis(args.index_delay_ms),
         max_upload: args.max_upload_bytes,
         agent_runs_per_day: args.agent_runs_per_day,
+        tls: args.tls,
+        tls_ca_out: args.tls_ca_out,
+        http1_only: args.http1_only,
         ..EmulatorConfig::default()
     };
+    let scheme = if config.tls { "https" } else { "http" };
     block_on(mixerlead_emulator::run(config, |addr| {
-        println!("mixerlead emulator listening on http://{addr}/api");
+        println!("mixerlead emulator listening on {scheme}://{addr}/api");
         let _ = std::io::stdout().flush();
     }))
     .map_err(|e| Failure::new(format!("emulator: {e}"), 1))

@@ -28,7 +28,8 @@ impl Emulator {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base_url = line.trim().rsplit(' ').next().unwrap().to_string();
-        assert!(base_url.starts_with("http://127.0.0.1:"), "{line}");
+        let scheme = if options.contains(&"--tls") { "https" } else { "http" };
+        assert!(base_url.starts_with(&format!("{scheme}://127.0.0.1:")), "{line}");
         Emulator { child, base_url }
     }
 
@@ -67,6 +68,19 @@ fn models_plain_and_json() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["models"][0]["id"], "ml-auto");
     assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn the_emulator_serves_https_with_the_certificate_it_writes() {
+    let ca = std::env::temp_dir().join(format!("mixerlead-cli-ca-{}.pem", std::process::id()));
+    let emu = Emulator::start_with(&["--tls", "--tls-ca-out", ca.to_str().unwrap()]);
+    let untrusted = run(&emu.base_url, &["models"], &[]);
+    assert!(!untrusted.status.success());
+    assert!(text(&untrusted.stderr).contains("certificate"), "{}", text(&untrusted.stderr));
+    let trusted = run(&emu.base_url, &["models"], &[("SSL_CERT_FILE", ca.to_str().unwrap())]);
+    assert!(trusted.status.success(), "{}", text(&trusted.stderr));
+    assert!(text(&trusted.stdout).lines().any(|l| l.starts_with("ml-auto")));
+    let _ = std::fs::remove_file(ca);
 }
 
 #[test]
