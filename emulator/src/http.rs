@@ -112,68 +112,47 @@ pub async fn read_request(reader: &mut Reader) -> Result<Request, ReadError> {
 }
 
 /// Writes one response; buffers writes until [`Writer::flush`], which sends the body data
-/// gathered since the last flush as one HTTP chunk.
+/// gathered since the last flush (as one HTTP chunk when the body is chunked).
 pub struct Writer {
     socket: WriteHalf,
     buffer: Vec<u8>,
     body: Vec<u8>,
+    chunked: bool,
 }
 
 impl Writer {
     pub fn new(socket: WriteHalf) -> Writer {
-        Writer { socket, buffer: Vec::with_capacity(32 * 1024), body: Vec::with_capacity(32 * 1024) }
+        Writer { socket, buffer: Vec::with_capacity(32 * 1024), body: Vec::with_capacity(32 * 1024), chunked: false }
     }
 
-    /// Status line and headers; `chunked` adds `Transfer-Encoding: chunked`.
-    pub fn head(&mut self, status: u16, headers: &[(&str, String)], chunked: bool) {
+    /// Status line and headers: `content-length` when the `length` is known, else
+    /// `transfer-encoding: chunked`.
+    pub fn head(&mut self, status: u16, headers: &[(&str, String)], length: Option<usize>) {
         let reason = reason(status);
         self.buffer.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
         for (name, value) in headers {
             self.buffer.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
-        if chunked {
-            self.buffer.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        match length {
+            Some(length) => self.buffer.extend_from_slice(format!("content-length: {length}\r\n").as_bytes()),
+            None => self.buffer.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         }
+        self.chunked = length.is_none();
         self.buffer.extend_from_slice(b"\r\n");
     }
 
-    /// A whole response with a `content-length` body.
-    pub async fn respond(&mut self, status: u16, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
-        let mut headers = headers.to_vec();
-        headers.push(("content-length", body.len().to_string()));
-        self.head(status, &headers, false);
-        self.buffer.extend_from_slice(body);
-        self.flush().await
-    }
-
-    /// A whole response whose body is written one byte every `gap` (a slow, dripping server).
-    pub async fn respond_dripping(
-        &mut self,
-        status: u16,
-        headers: &[(&str, String)],
-        body: &[u8],
-        gap: Duration,
-    ) -> std::io::Result<()> {
-        let mut headers = headers.to_vec();
-        headers.push(("content-length", body.len().to_string()));
-        self.head(status, &headers, false);
-        self.flush().await?;
-        for byte in body {
-            tokio::time::sleep(gap).await;
-            self.socket.write_all(std::slice::from_ref(byte)).await?;
-        }
-        Ok(())
-    }
-
-    /// Body data of a chunked response (sent as part of one chunk at the next flush).
+    /// Body data (sent at the next flush, as one chunk of a chunked body).
     pub fn chunk(&mut self, data: &[u8]) {
         self.body.extend_from_slice(data);
     }
 
-    /// The end of a chunked body.
+    /// The end of the body: the last chunk of a chunked body; nothing more for a
+    /// `content-length` one.
     pub fn last_chunk(&mut self) {
         self.frame_body();
-        self.buffer.extend_from_slice(b"0\r\n\r\n");
+        if self.chunked {
+            self.buffer.extend_from_slice(b"0\r\n\r\n");
+        }
     }
 
     pub fn buffered(&self) -> usize {
@@ -181,7 +160,9 @@ impl Writer {
     }
 
     fn frame_body(&mut self) {
-        if !self.body.is_empty() {
+        if !self.chunked {
+            self.buffer.append(&mut self.body);
+        } else if !self.body.is_empty() {
             self.buffer.extend_from_slice(format!("{:x}\r\n", self.body.len()).as_bytes());
             self.buffer.extend_from_slice(&self.body);
             self.buffer.extend_from_slice(b"\r\n");
@@ -221,22 +202,8 @@ impl Sink for Http1 {
         "HTTP/1.1"
     }
 
-    fn head(&mut self, status: u16, headers: &[(&str, String)]) {
-        self.writer.head(status, headers, true);
-    }
-
-    async fn respond(&mut self, status: u16, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
-        self.writer.respond(status, headers, body).await
-    }
-
-    async fn respond_dripping(
-        &mut self,
-        status: u16,
-        headers: &[(&str, String)],
-        body: &[u8],
-        gap: Duration,
-    ) -> std::io::Result<()> {
-        self.writer.respond_dripping(status, headers, body, gap).await
+    fn head(&mut self, status: u16, headers: &[(&str, String)], length: Option<usize>) {
+        self.writer.head(status, headers, length);
     }
 
     fn chunk(&mut self, data: &[u8]) {

@@ -150,7 +150,7 @@ impl Sink for Http2Stream {
         "HTTP/2"
     }
 
-    fn head(&mut self, status: u16, headers: &[(&str, String)]) {
+    fn head(&mut self, status: u16, headers: &[(&str, String)], length: Option<usize>) {
         let mut response = http::Response::new(());
         *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         for (name, value) in headers {
@@ -159,41 +159,10 @@ impl Sink for Http2Stream {
                 response.headers_mut().append(name, value);
             }
         }
+        if let Some(length) = length {
+            response.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
         self.head = Some(response);
-    }
-
-    async fn respond(&mut self, status: u16, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
-        let mut headers = headers.to_vec();
-        headers.push(("content-length", body.len().to_string()));
-        self.head(status, &headers);
-        self.chunk(body);
-        self.last_chunk();
-        self.flush().await
-    }
-
-    async fn respond_dripping(
-        &mut self,
-        status: u16,
-        headers: &[(&str, String)],
-        body: &[u8],
-        gap: Duration,
-    ) -> std::io::Result<()> {
-        let mut headers = headers.to_vec();
-        headers.push(("content-length", body.len().to_string()));
-        self.head(status, &headers);
-        if body.is_empty() {
-            self.last_chunk();
-        }
-        self.flush().await?;
-        for (i, byte) in body.iter().enumerate() {
-            tokio::time::sleep(gap).await;
-            self.chunk(std::slice::from_ref(byte));
-            if i + 1 == body.len() {
-                self.last_chunk();
-            }
-            self.flush().await?;
-        }
-        Ok(())
     }
 
     fn chunk(&mut self, data: &[u8]) {

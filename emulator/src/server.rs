@@ -368,7 +368,7 @@ async fn chat(
     if conv_in == "header" {
         headers.push(("x-conversation-id", conversation.clone()));
     }
-    writer.head(200, &headers);
+    writer.head(200, &headers, None);
     state.with_stats(&scenario.id, |s| s.streams_started += 1);
 
     let in_payload = (conv_in == "payload").then_some(conversation.as_str());

@@ -13,9 +13,9 @@ pub(crate) trait Sink: Send {
     /// The protocol the request came over, as `x-emulator-protocol` echoes it.
     fn protocol(&self) -> &'static str;
 
-    /// The status and headers of a response whose body follows in chunks (sent at the next
-    /// flush).
-    fn head(&mut self, status: u16, headers: &[(&str, String)]);
+    /// The status and headers of a response (sent at the next flush). With a `length`, the
+    /// response says `content-length`; without, its body follows in chunks.
+    fn head(&mut self, status: u16, headers: &[(&str, String)], length: Option<usize>);
 
     /// A whole response with a `content-length` body.
     fn respond(
@@ -23,7 +23,14 @@ pub(crate) trait Sink: Send {
         status: u16,
         headers: &[(&str, String)],
         body: &[u8],
-    ) -> impl Future<Output = std::io::Result<()>> + Send;
+    ) -> impl Future<Output = std::io::Result<()>> + Send {
+        async move {
+            self.head(status, headers, Some(body.len()));
+            self.chunk(body);
+            self.last_chunk();
+            self.flush().await
+        }
+    }
 
     /// A whole response whose body is written one byte every `gap` (a slow, dripping server).
     fn respond_dripping(
@@ -32,7 +39,24 @@ pub(crate) trait Sink: Send {
         headers: &[(&str, String)],
         body: &[u8],
         gap: Duration,
-    ) -> impl Future<Output = std::io::Result<()>> + Send;
+    ) -> impl Future<Output = std::io::Result<()>> + Send {
+        async move {
+            self.head(status, headers, Some(body.len()));
+            if body.is_empty() {
+                self.last_chunk();
+            }
+            self.flush().await?;
+            for (i, byte) in body.iter().enumerate() {
+                tokio::time::sleep(gap).await;
+                self.chunk(std::slice::from_ref(byte));
+                if i + 1 == body.len() {
+                    self.last_chunk();
+                }
+                self.flush().await?;
+            }
+            Ok(())
+        }
+    }
 
     /// Body data, sent at the next flush.
     fn chunk(&mut self, data: &[u8]);
