@@ -211,8 +211,8 @@ c_windows_wine() { # the windows-gnu archive: smoke cross-built by zig cc agains
   WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all /usr/lib/wine/wine64 "$out/smoke.exe" "$ROOT_URL"
 }
 
-c_windows_suite() { # the C test suite against the windows-gnu archive, under wine
-  MIXERLEAD_TEST_ROOT=$ROOT_URL bash tests/c/run-wine.sh "$(unpack_c x86_64-pc-windows-gnu)"
+c_suite_cross() { # TARGET: the C and C++ suites against that archive, under wine or statically linked
+  bash tests/c/run-cross.sh "$1" "$(unpack_c "$1")"
 }
 
 # --- a local npm registry holding every package of dist/npm/
@@ -343,6 +343,7 @@ if want c; then
     :
   elif [ "$arch" = x86_64 ]; then
     run_case x86_64-unknown-linux-musl C "zig cc -static against libmixerlead.a, smoke" -- c_musl_static x86_64-unknown-linux-musl
+    run_case x86_64-unknown-linux-musl C "the C and C++ suites linked statically by zig (tests/c/run-cross.sh)" -- c_suite_cross x86_64-unknown-linux-musl
     run_case aarch64-unknown-linux-musl C "zig cc -static, smoke under qemu-aarch64" -- c_musl_static aarch64-unknown-linux-musl
   else
     run_case aarch64-unknown-linux-musl C "zig cc -static against libmixerlead.a, smoke" -- c_musl_static aarch64-unknown-linux-musl
@@ -350,7 +351,7 @@ if want c; then
 fi
 if want win && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ] && [ -f "dist/c/mixerlead-$version-x86_64-pc-windows-gnu.tar.gz" ]; then
   run_case x86_64-pc-windows-gnu C "zig cc against mixerlead.dll (import library), smoke under wine" -- c_windows_wine
-  run_case x86_64-pc-windows-gnu C "the C suite cross-built by zig cc, under wine (tests/c/run-wine.sh)" -- c_windows_suite
+  run_case x86_64-pc-windows-gnu C "the C and C++ suites cross-built by zig, under wine (tests/c/run-cross.sh)" -- c_suite_cross x86_64-pc-windows-gnu
 fi
 if want arm64 && [ "$HOST_TARGET" = x86_64-unknown-linux-gnu ]; then
   if [ -n "${INDEX_URL:-}" ]; then

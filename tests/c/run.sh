@@ -21,19 +21,7 @@ cc -std=c11 "${cflags[@]}" "$root/examples/c/chat.c" -L"$lib" -lmixerlead -Wl,-r
 cc -std=c11 "${cflags[@]}" "$root/examples/c/knowledge.c" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_knowledge"
 c++ -std=c++17 "${cflags[@]}" "$root/examples/cpp/chat.cpp" -L"$lib" -lmixerlead -Wl,-rpath,"$lib" -o "$out/example_cpp"
 
-# The emulator, and a second one over TLS (its certificate in $ca_file) for ca_file and proxy.
-emulator_bin=${MIXERLEAD_EMULATOR:-$root/target/debug/mixerlead-emulator}
-scratch=$(mktemp -d)
-"$emulator_bin" --port 0 >"$scratch/plain" &
-emulator=$!
-"$emulator_bin" --port 0 --tls --tls-ca-out "$scratch/ca.pem" >"$scratch/tls" &
-tls_emulator=$!
-trap 'kill $emulator $tls_emulator 2>/dev/null || true; rm -rf "$scratch"' EXIT
-for _ in $(seq 200); do grep -q listening "$scratch/plain" && grep -q listening "$scratch/tls" && break; sleep 0.02; done
-base=$(awk '/listening/ {print $NF}' "$scratch/plain")
-tls_base=$(awk '/listening/ {print $NF}' "$scratch/tls")
-export MIXERLEAD_TEST_ROOT=${base%/api}
-export MIXERLEAD_TEST_TLS_BASE_URL=$tls_base MIXERLEAD_TEST_CA_FILE=$scratch/ca.pem
+. "$root/tests/c/emulators.sh"
 
 # The shared library names its ABI version (SONAME libmixerlead.so.0), and the programs linked
 # with -lmixerlead depend on that name, not on the unversioned link.
