@@ -7,6 +7,8 @@ CARGO ?= cargo
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
 PY_TEST := target/py-test
+# A virtualenv's programs: Scripts/ on Windows (the release workflow's runner), bin/ elsewhere.
+VENV_BIN := $(if $(filter Windows_NT,$(OS)),Scripts,bin)
 export MIXERLEAD_EMULATOR := $(CURDIR)/target/debug/mixerlead-emulator
 
 ## demo: stream a chat through the CLI (the emulator unless MIXERLEAD_API_KEY is set)
@@ -82,16 +84,16 @@ emulator:
 
 ## python-wheel: the abi3 wheel of bindings-python/ into target/wheels/
 python-wheel:
-	test -x $(PY_TOOLS)/bin/maturin || { $(PYTHON) -m venv $(PY_TOOLS) && $(PY_TOOLS)/bin/pip install -q "maturin>=1.9.4,<2"; }
+	test -x $(PY_TOOLS)/$(VENV_BIN)/maturin || { $(PYTHON) -m venv $(PY_TOOLS) && $(PY_TOOLS)/$(VENV_BIN)/pip install -q "maturin>=1.9.4,<2"; }
 	rm -rf target/wheels
-	cd bindings-python && ../$(PY_TOOLS)/bin/maturin build --locked --out ../target/wheels
+	cd bindings-python && ../$(PY_TOOLS)/$(VENV_BIN)/maturin build --locked --out ../target/wheels
 
 ## test-python: the wheel pip-installed into a fresh virtualenv, pytest against the emulator, mypy --strict
 test-python: python-wheel emulator
 	rm -rf $(PY_TEST) && $(PYTHON) -m venv $(PY_TEST)
-	$(PY_TEST)/bin/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" ipykernel nbconvert target/wheels/mixerlead-*.whl
-	cd tests/python && ../../$(PY_TEST)/bin/python -m pytest
-	$(PY_TEST)/bin/mypy --strict examples/python tests/python
+	$(PY_TEST)/$(VENV_BIN)/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" ipykernel nbconvert target/wheels/mixerlead-*.whl
+	cd tests/python && ../../$(PY_TEST)/$(VENV_BIN)/python -m pytest
+	$(PY_TEST)/$(VENV_BIN)/mypy --strict examples/python tests/python
 
 ## lib-c: libmixerlead.so.0 (the SONAME; libmixerlead.so links to it) / .a in target/c/ (the build fails if include/mixerlead.h is stale)
 lib-c:

@@ -7,17 +7,22 @@ ZIG_VENV=${CARGO_TARGET_DIR:-$ML_ROOT/target}/zig-tools
 ZIG_TOOLS=("ziglang==0.15.2" "cargo-zigbuild==0.24.1" "maturin==1.16.0")
 
 zig_tools() {
-  if ! "$ZIG_VENV/bin/python" -c 'import ziglang' 2>/dev/null \
-     || [ ! -x "$ZIG_VENV/bin/cargo-zigbuild" ] || [ ! -x "$ZIG_VENV/bin/maturin" ]; then
+  if ! "$(venv_bin "$ZIG_VENV")/python" -c 'import ziglang' 2>/dev/null \
+     || [ ! -x "$(venv_bin "$ZIG_VENV")/cargo-zigbuild" ] || [ ! -x "$(venv_bin "$ZIG_VENV")/maturin" ]; then
     echo "installing ${ZIG_TOOLS[*]} into $ZIG_VENV" >&2
     "${PYTHON:-python3}" -m venv "$ZIG_VENV"
-    "$ZIG_VENV/bin/pip" install -q --disable-pip-version-check "${ZIG_TOOLS[@]}"
+    "$(venv_bin "$ZIG_VENV")/pip" install -q --disable-pip-version-check "${ZIG_TOOLS[@]}"
   fi
-  ZIG=$(ls -d "$ZIG_VENV"/lib/python3*/site-packages/ziglang/zig | head -n 1)
+  ZIG=$(ls -d "$ZIG_VENV"/lib/python3*/site-packages/ziglang/zig "$ZIG_VENV"/Lib/site-packages/ziglang/zig.exe \
+    2>/dev/null | head -n 1 || true)
   export ZIG
   # cargo-zigbuild and maturin --zig look for `python3 -m ziglang` (or ZIG_COMMAND) on PATH.
-  export PATH=$ZIG_VENV/bin:$PATH
+  PATH=$(venv_bin "$ZIG_VENV"):$PATH
+  export PATH
 }
+
+# A virtualenv's programs: Scripts/ on Windows (the release workflow's runner), bin/ elsewhere.
+venv_bin() { if [ -d "$1/Scripts" ]; then echo "$1/Scripts"; else echo "$1/bin"; fi; }
 
 # rustup targets, added only when missing (a no-op on a warm machine).
 rust_targets() {

@@ -78,12 +78,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # --- a local package index holding every wheel and the sdist
 start_index() {
   local tools=$TARGET_DIR/dist-test-tools
-  if [ ! -x "$tools/bin/pypi-server" ]; then
+  if [ ! -x "$(venv_bin "$tools")/pypi-server" ]; then
     python3 -m venv "$tools"
-    "$tools/bin/pip" install -q --disable-pip-version-check "pypiserver==2.4.2"
+    "$(venv_bin "$tools")/pip" install -q --disable-pip-version-check "pypiserver==2.4.2"
   fi
   INDEX_PORT=$(free_port)
-  "$tools/bin/pypi-server" run -i 127.0.0.1 -p "$INDEX_PORT" --disable-fallback "$ML_ROOT/dist/python" \
+  "$(venv_bin "$tools")/pypi-server" run -i 127.0.0.1 -p "$INDEX_PORT" --disable-fallback "$ML_ROOT/dist/python" \
     > "$work/index.log" 2>&1 &
   pids+=($!)
   INDEX_URL=http://127.0.0.1:$INDEX_PORT/simple/
@@ -91,9 +91,6 @@ start_index() {
   curl -fsS "${INDEX_URL}mixerlead/" | grep -o 'mixerlead-[^"#<]*' | sort -u | sed 's/^/  index holds /'
   export INDEX_URL INDEX_PORT
 }
-
-# A virtualenv's python (bin/ on POSIX, Scripts/ on Windows).
-venv_python() { if [ -d "$1/Scripts" ]; then echo "$1/Scripts/python"; else echo "$1/bin/python"; fi; }
 
 # The wheel pip picked, from the installed dist-info's WHEEL file.
 installed_tag() {
@@ -103,7 +100,7 @@ installed_tag() {
 python_wheel() {
   local venv=$work/py-wheel py tag
   python3 -m venv "$venv"
-  py=$(venv_python "$venv")
+  py=$(venv_bin "$venv")/python
   "$py" -m pip install -q --disable-pip-version-check --index-url "$INDEX_URL" --only-binary mixerlead "mixerlead==$version"
   tag=$(installed_tag "$py")
   echo "  pip picked: $tag"
@@ -118,7 +115,7 @@ python_sdist() {
   local venv=$work/py-sdist sdist py
   sdist=$(ls "$ML_ROOT"/dist/python/mixerlead-"$version".tar.gz)
   python3 -m venv "$venv"
-  py=$(venv_python "$venv")
+  py=$(venv_bin "$venv")/python
   # From source for real: cargo builds in pip's own temporary folder, not in this target/.
   env -u CARGO_TARGET_DIR "$py" -m pip install -q --disable-pip-version-check --no-cache-dir --no-binary mixerlead "$sdist"
   echo "  built and installed: $(installed_tag "$py")"
