@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_int, CString};
 
-use mixerlead::binding::{block_on, ClientOptions};
-use mixerlead::{ChatRequest, Client};
+use mixerlead::binding::{block_on, OptionValue};
+use mixerlead::{ChatRequest, Client, ClientBuilder};
 
 use crate::context::{keep_forever, not_in_callback, ours, runtime};
 use crate::options::{ml_request_options, request_options};
@@ -95,46 +95,50 @@ pub unsafe extern "C" fn ml_client_options_init(options: *mut ml_client_options)
     })
 }
 
-/// Only a positive value (or NaN, which the core refuses) counts; <= 0 means default.
-fn seconds(value: f64) -> Option<f64> {
-    (value.is_nan() || value > 0.0).then_some(value)
-}
-
+/// The client builder for `options`: each option the struct sets goes through the core's
+/// [`ClientBuilder::set`], which names, types and checks options for every binding.
+///
 /// # Safety
 /// `options` is NULL or valid options with NULL or NUL-terminated strings.
-unsafe fn builder(options: *const ml_client_options) -> Result<mixerlead::ClientBuilder, ml_status> {
-    let builder = Client::builder().surface("c");
+unsafe fn builder(options: *const ml_client_options) -> Result<ClientBuilder, ml_status> {
+    let mut builder = Client::builder().surface("c");
     // SAFETY: as documented for ml_client_new.
     let Some(o) = (unsafe { options.as_ref() }) else {
         return Ok(builder);
     };
-    // SAFETY: the string fields are NULL or NUL-terminated.
-    let (api_key, base_url, project_id, ca_file, proxy) = unsafe {
-        (
-            optional(o.api_key, "api_key")?,
-            optional(o.base_url, "base_url")?,
-            optional(o.project_id, "project_id")?,
-            optional(o.ca_file, "ca_file")?,
-            optional(o.proxy, "proxy")?,
-        )
-    };
-    // An option the core adds later keeps its environment / default until the C struct has it.
-    #[allow(clippy::needless_update)]
-    let options = ClientOptions {
-        api_key,
-        base_url,
-        project_id,
-        timeout: seconds(o.timeout),
-        connect_timeout: seconds(o.connect_timeout),
-        read_timeout: seconds(o.read_timeout),
-        max_retries: (o.max_retries >= 0).then_some(o.max_retries.into()),
-        max_retry_wait: seconds(o.max_retry_wait),
-        allow_insecure_http: o.allow_insecure_http.then_some(true),
-        ca_file,
-        proxy,
-        ..ClientOptions::default()
-    };
-    Ok(builder.options(options))
+    let set = |builder: ClientBuilder, name: &str, value| builder.set(name, value).map_err(|e| fail(&e));
+    let texts = [
+        ("api_key", o.api_key),
+        ("base_url", o.base_url),
+        ("project_id", o.project_id),
+        ("ca_file", o.ca_file),
+        ("proxy", o.proxy),
+    ];
+    for (name, pointer) in texts {
+        // SAFETY: the string fields are NULL or NUL-terminated.
+        if let Some(text) = unsafe { optional(pointer, name)? } {
+            builder = set(builder, name, OptionValue::Text(text))?;
+        }
+    }
+    let seconds = [
+        ("timeout", o.timeout),
+        ("connect_timeout", o.connect_timeout),
+        ("read_timeout", o.read_timeout),
+        ("max_retry_wait", o.max_retry_wait),
+    ];
+    for (name, value) in seconds {
+        // Only a positive value (or NaN, which the core refuses) counts; <= 0 means default.
+        if value.is_nan() || value > 0.0 {
+            builder = set(builder, name, OptionValue::Number(value))?;
+        }
+    }
+    if o.max_retries >= 0 {
+        builder = set(builder, "max_retries", OptionValue::Number(o.max_retries.into()))?;
+    }
+    if o.allow_insecure_http {
+        builder = set(builder, "allow_insecure_http", OptionValue::Flag(true))?;
+    }
+    Ok(builder)
 }
 
 /// Creates a client from `options` (NULL: all defaults, from the environment). On success

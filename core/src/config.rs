@@ -61,34 +61,6 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-/// Every option as an `Option` (`None`: environment, then default), for the bindings, which
-/// receive options that way; see [`ClientBuilder::options`]. Times are in seconds.
-#[derive(Clone, Default)]
-pub struct ClientOptions {
-    /// See [`ClientBuilder::api_key`].
-    pub api_key: Option<String>,
-    /// See [`ClientBuilder::base_url`].
-    pub base_url: Option<String>,
-    /// See [`ClientBuilder::project_id`].
-    pub project_id: Option<String>,
-    /// See [`ClientBuilder::timeout`].
-    pub timeout: Option<f64>,
-    /// See [`ClientBuilder::connect_timeout`].
-    pub connect_timeout: Option<f64>,
-    /// See [`ClientBuilder::read_timeout`].
-    pub read_timeout: Option<f64>,
-    /// See [`ClientBuilder::max_retries`].
-    pub max_retries: Option<i64>,
-    /// See [`ClientBuilder::max_retry_wait`].
-    pub max_retry_wait: Option<f64>,
-    /// See [`ClientBuilder::allow_insecure_http`].
-    pub allow_insecure_http: Option<bool>,
-    /// See [`ClientBuilder::ca_file`].
-    pub ca_file: Option<String>,
-    /// See [`ClientBuilder::proxy`].
-    pub proxy: Option<String>,
-}
-
 /// A client option's value as a binding receives it from its language (see
 /// [`ClientBuilder::set`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -143,23 +115,6 @@ impl OptionValue {
 }
 
 impl ClientBuilder {
-    /// Sets every option that `options` gives (a `Some`), leaving the others as they are.
-    #[doc(hidden)]
-    pub fn options(mut self, o: ClientOptions) -> Self {
-        self.api_key = o.api_key.or(self.api_key);
-        self.base_url = o.base_url.or(self.base_url);
-        self.project_id = o.project_id.or(self.project_id);
-        self.timeout = o.timeout.or(self.timeout);
-        self.connect_timeout = o.connect_timeout.or(self.connect_timeout);
-        self.read_timeout = o.read_timeout.or(self.read_timeout);
-        self.max_retries = o.max_retries.or(self.max_retries);
-        self.max_retry_wait = o.max_retry_wait.or(self.max_retry_wait);
-        self.allow_insecure_http = o.allow_insecure_http.or(self.allow_insecure_http);
-        self.ca_file = o.ca_file.or(self.ca_file);
-        self.proxy = o.proxy.or(self.proxy);
-        self
-    }
-
     /// Sets the option `name` (snake_case, or the camelCase the Node surface uses) from a
     /// binding's value: the one place options are named, typed and checked. An unknown name is
     /// a configuration error naming it; a value of the wrong type, an invalid-argument error.

@@ -59,13 +59,13 @@ pub use api::upload::UploadSource;
 pub use batch::BatchReader;
 pub use batch::{Batch, Pieces};
 pub use client::Client;
+#[doc(hidden)]
+pub use config::OptionValue;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES,
     ENV_PROJECT_ID,
 };
-#[doc(hidden)]
-pub use config::{ClientOptions, OptionValue};
 pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;
 pub use request_options::RequestOptions;
@@ -86,7 +86,7 @@ pub use decode::testing as decode_testing;
 pub mod binding {
     pub use crate::batch::BatchReader;
     pub use crate::bridge::{Cancellation, Pull, SharedStream};
-    pub use crate::config::{ClientOptions, OptionValue};
+    pub use crate::config::OptionValue;
     pub use crate::log::{Level, LogSink};
     pub use crate::runtime::{block_on, block_on_interruptible, handle};
 }
