@@ -151,6 +151,7 @@ expect_link() { # FILE shared|static
 c_pkg_config() { # shared|static
   local prefix out=$work/c/smoke-pkgconfig-$1
   prefix=$(unpack_c "$HOST_TARGET")
+  need_tools pkg-config:pkg-config
   export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
   [ "$(pkg-config --modversion mixerlead)" = "$version" ]
   if [ "$1" = shared ]; then
@@ -169,6 +170,7 @@ c_cmake() { # shared|static
   local prefix build=$work/c/cmake-$1 static=OFF exe
   prefix=$(unpack_c "$HOST_TARGET")
   [ "$1" = static ] && static=ON
+  need_tools cmake:cmake
   cmake -S packaging/smoke -B "$build" -DCMAKE_PREFIX_PATH="$prefix" -DMIXERLEAD_USE_STATIC=$static -DCMAKE_BUILD_TYPE=Release > "$build.log"
   cmake --build "$build" --config Release >> "$build.log"
   exe=$build/smoke
