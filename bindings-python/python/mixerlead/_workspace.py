@@ -8,10 +8,12 @@ in ``.raw``."""
 
 from __future__ import annotations
 
-import json
 import os
 
 from ._types import _Frozen
+
+# json is imported where it is used: it brings re and enum (about 7 ms), which `import mixerlead`
+# should not pay for (bench (f)).
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
@@ -47,6 +49,8 @@ class _Result(_Frozen):
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, *values: Any) -> None:
+        import json
+
         *fields, raw = values
         for name, value in zip(self.__slots__, [*fields, json.loads(raw)]):
             object.__setattr__(self, name, value)
@@ -213,6 +217,8 @@ def _add_args(
 def _json(what: str, value: Optional[Mapping[str, Any]]) -> Optional[str]:
     if value is None:
         return None
+    import json
+
     try:
         return json.dumps(dict(value))
     except (TypeError, ValueError) as e:
@@ -224,6 +230,8 @@ def _sources(out: List[Any]) -> List[Source]:
 
 
 def _agent_run(out: str) -> Dict[str, Any]:
+    import json
+
     result = json.loads(out)
     return result if isinstance(result, dict) else {"result": result}
 
