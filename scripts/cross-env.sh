@@ -75,6 +75,27 @@ need_tools() {
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# The libraries a static link against the C archive unpacked at PREFIX needs besides
+# libmixerlead.a itself, as its pkg-config file names them (-lgcc_s: zig's libunwind).
+static_link_libs() {
+  need_tools pkg-config:pkg-config
+  PKG_CONFIG_PATH=$1/lib/pkgconfig pkg-config --libs-only-l --static mixerlead | tr ' ' '\n' | grep -vx -- -lmixerlead | paste -sd' ' -
+}
+
+# Fails, saying so, when the program FILE has a dynamic loader (it was meant to be static).
+expect_static() {
+  if readelf -l "$1" | grep -q INTERP; then echo "  $(basename "$1") is not static: it has a dynamic loader" >&2; return 1; fi
+}
+
+# wine64, and in DIR (beside the .exe) what wine 8 (Debian 12) lacks: bcryptprimitives.dll, which
+# Rust's std imports, as a test-only stand-in built by zig. Sets WINE.
+wine_ready() {
+  need_tools /usr/lib/wine/wine64:wine64
+  WINE=/usr/lib/wine/wine64
+  "$ZIG" cc -target x86_64-windows-gnu -shared -O2 "$ML_ROOT/packaging/smoke/wine-bcryptprimitives.c" -ladvapi32 \
+    -o "$1/bcryptprimitives.dll"
+}
+
 # The musl rule of cross_cc alone (cargo-zigbuild and maturin set the C compiler themselves).
 cross_rustflags() {
   local u=${1//-/_}

@@ -184,11 +184,9 @@ c_musl_static() { # TARGET: smoke linked statically against the musl archive, ru
   prefix=$(unpack_c "$t")
   zt=${t%%-*}-linux-musl
   out=$work/c/smoke-static-$t
-  # The archive, then the system libraries pkg-config --static names (-lgcc_s: zig's libunwind).
   "$ZIG" cc -target "$zt" -static -O2 -std=c11 $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags mixerlead) \
-    packaging/smoke/smoke.c "$prefix/lib/libmixerlead.a" \
-    $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --libs-only-l --static mixerlead | tr ' ' '\n' | grep -vx -- -lmixerlead | paste -sd' ' -) -o "$out"
-  if readelf -l "$out" | grep -q INTERP; then echo "  not static: it has a dynamic loader" >&2; return 1; fi
+    packaging/smoke/smoke.c "$prefix/lib/libmixerlead.a" $(static_link_libs "$prefix") -o "$out"
+  expect_static "$out"
   case "$t" in
     "$arch"-*) ;;
     aarch64-*) need_tools qemu-aarch64:qemu-user; run=(qemu-aarch64) ;;
@@ -199,15 +197,13 @@ c_musl_static() { # TARGET: smoke linked statically against the musl archive, ru
 c_windows_wine() { # the windows-gnu archive: smoke cross-built by zig cc against the DLL, run by wine
   local t=x86_64-pc-windows-gnu prefix out=$work/c/win
   prefix=$(unpack_c "$t")
-  need_tools /usr/lib/wine/wine64:wine64
   mkdir -p "$out"
+  wine_ready "$out"
   # The import library named outright: zig's linker prefers libmixerlead.a for -lmixerlead.
   "$ZIG" cc -target x86_64-windows-gnu -std=c11 -Wall -Werror packaging/smoke/smoke.c \
     $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags mixerlead) "$prefix/lib/libmixerlead.dll.a" -o "$out/smoke.exe"
   cp "$prefix/bin/mixerlead.dll" "$out/"
-  # wine 8 (Debian 12) lacks bcryptprimitives.dll, which Rust's std imports: a test-only stand-in.
-  "$ZIG" cc -target x86_64-windows-gnu -shared -O2 packaging/smoke/wine-bcryptprimitives.c -ladvapi32 -o "$out/bcryptprimitives.dll"
-  WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all /usr/lib/wine/wine64 "$out/smoke.exe" "$ROOT_URL"
+  WINEPREFIX=$TARGET_DIR/wine WINEDEBUG=-all "$WINE" "$out/smoke.exe" "$ROOT_URL"
 }
 
 c_suite_cross() { # TARGET: the C and C++ suites against that archive, under wine or statically linked
