@@ -165,3 +165,28 @@ async fn per_key_rate_limit_is_waited_out() {
     patient.list_models().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(900), "waited out the window");
 }
+
+#[tokio::test]
+async fn times_counts_the_requests_of_its_script_alone() {
+    // Six other calls (no script, other scripts) first: none of them counts toward the script's
+    // `times=1`, whose first request must still fail.
+    let emu = emulator().await;
+    for _ in 0..3 {
+        client(&emu.base_url()).list_models().await.unwrap();
+        chat_text(&client(&emu.scenario_url("pieces=2")), "x").await.unwrap();
+    }
+    let script = "fail=429;times=1;retry_after=0";
+    let once = builder(&emu.scenario_url(script)).max_retries(0).build().unwrap();
+    let err = once.chat(ChatRequest::new("x")).await.unwrap_err();
+    assert_eq!(err.status_code(), Some(429), "{err}");
+    chat_text(&once, "x").await.expect("the second request of the script is past times=1");
+    assert_eq!(emu.stats(script).requests, 2, "stats of the script string");
+    assert_eq!(emu.stats("pieces=2").requests, 3);
+    assert_eq!(emu.stats("").requests, 3, "requests without a script");
+    // The same script as a client may send it, percent-encoded, is the same id.
+    assert_eq!(emu.stats("fail=429;times=1;retry_after%3D0").requests, 2);
+    // Redirect hops rewrite the script (one redirect fewer) but count under the one given.
+    chat_text(&client(&emu.scenario_url("redirect=2;pieces=1")), "x").await.unwrap();
+    assert_eq!(emu.stats("redirect=2;pieces=1").requests, 3);
+    assert_eq!(emu.stats("redirect=1;pieces=1").requests, 0);
+}

@@ -14,8 +14,9 @@
 //! ```
 //!
 //! Faults are scripted per request through the base URL (see [`Scenario`]), so every language's
-//! client can ask for them with nothing but its `base_url` option. `GET /_emulator/stats?id=…`
-//! reports what the emulator saw, as JSON.
+//! client can ask for them with nothing but its `base_url` option. A script's `times=N` and its
+//! stats count the requests of that script alone: those of its `id=`, or, without one, of the
+//! same script string. `GET /_emulator/stats?id=…` reports what the emulator saw, as JSON.
 //!
 //! With TLS it speaks HTTP/2 to clients that negotiate `h2` (HTTP/1.1 otherwise, and always over
 //! plain http), with the same replies and faults; every response names the protocol in its
@@ -243,6 +244,12 @@ impl State {
         self.started.elapsed().as_secs_f64()
     }
 
+    /// The stats of `id`, else of `id` percent-decoded (how a script is its own id).
+    fn stats_of(&self, id: &str) -> Stats {
+        let stats = self.stats.lock().unwrap();
+        stats.get(id).or_else(|| stats.get(&Scenario::id_of(id))).cloned().unwrap_or_default()
+    }
+
     fn with_stats<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
         let mut stats = self.stats.lock().unwrap();
         f(stats.entry(id.to_string()).or_default())
@@ -298,9 +305,11 @@ impl Emulator {
         format!("{}://{}/s/{script}/api", self.scheme(), self.addr)
     }
 
-    /// What the emulator saw for scenario id `id` (`""` for requests without one).
+    /// What the emulator saw for scenario id `id`: the `id=` of a script, or the whole script
+    /// for a script without one (as given to [`Emulator::scenario_url`]), or `""` for the
+    /// requests sent without a script. Percent-encoded and plain forms name the same id.
     pub fn stats(&self, id: &str) -> Stats {
-        self.state.stats.lock().unwrap().get(id).cloned().unwrap_or_default()
+        self.state.stats_of(id)
     }
 
     /// Connections accepted so far (over HTTP/2 many requests share one).

@@ -1,6 +1,10 @@
 //! Per-request fault scripts, read from the base URL: `http://HOST:PORT/s/<script>/api`, where
 //! `<script>` is `key=value` pairs joined with `;` (values percent-encoded when needed), e.g.
 //! `/s/id=t1;fail=429;times=2;retry_after=0.2/api`.
+//!
+//! A script counts its requests (for `times=N` and for [`crate::Emulator::stats`]) under its
+//! `id=`, or, without one, under the whole script string (percent-decoded): two scripts that
+//! differ in anything keep separate counts, and requests sent without a script share the id `""`.
 
 use std::time::Duration;
 
@@ -9,8 +13,12 @@ use crate::Format;
 /// What one request asks the emulator to do differently.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scenario {
-    /// The name the emulator counts this request under (for [`crate::Emulator::stats`]).
+    /// The name the emulator counts this request under (for `times` and
+    /// [`crate::Emulator::stats`]): the `id=` of the script, else the whole script
+    /// (percent-decoded, see [`Scenario::id_of`]).
     pub id: String,
+    /// Whether the script named its id with `id=` (rather than being its own id).
+    pub named: bool,
     /// Wire format of the reply; `None` uses the emulator's default.
     pub format: Option<Format>,
     /// Answer with this status for the first `times` attempts.
@@ -66,7 +74,7 @@ impl Scenario {
     /// Parses a script such as `id=t1;fail=503;times=1`. Unknown keys are an error, so that a
     /// typo in a test does not pass silently.
     pub fn parse(script: &str) -> Result<Scenario, String> {
-        let mut s = Scenario::default();
+        let mut s = Scenario { id: Scenario::id_of(script), ..Scenario::default() };
         for pair in script.split(';').filter(|p| !p.is_empty()) {
             let (key, raw) = pair.split_once('=').unwrap_or((pair, "1"));
             let value = percent_decode(raw);
@@ -74,7 +82,10 @@ impl Scenario {
             let ms = || num().map(Duration::from_millis);
             let flag = || Ok::<bool, String>(value != "0" && value != "false");
             match key {
-                "id" => s.id = value.clone(),
+                "id" => {
+                    s.id = value.clone();
+                    s.named = true;
+                }
                 "format" => s.format = Some(Format::parse(&value)?),
                 "fail" => s.fail = Some(num()? as u16),
                 "times" => s.times = Some(num()?),
@@ -105,10 +116,31 @@ impl Scenario {
         Ok(s)
     }
 
+    /// The id a script without `id=` counts its requests under, and the key
+    /// [`crate::Emulator::stats`] looks up for `text`: `text` percent-decoded, so that a script
+    /// reads the same whether the client sent it as written or with more of it percent-encoded.
+    pub fn id_of(text: &str) -> String {
+        percent_decode(text)
+    }
+
     /// Whether attempt number `attempt` (0-based) is one the faults apply to.
     pub fn applies_to(&self, attempt: u64) -> bool {
         self.times.is_none_or(|times| attempt < times)
     }
+}
+
+/// `text` with every byte but ASCII letters, digits and `-._~,:` percent-encoded, for an `id=`
+/// value that must come back unchanged from [`Scenario::parse`] (`;` and `=` included).
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn percent_decode(text: &str) -> String {
@@ -147,5 +179,19 @@ mod tests {
         assert!(Scenario::parse("nope=1").is_err());
         assert!(Scenario::parse("fail=x").is_err());
         assert_eq!(Scenario::parse("").unwrap(), Scenario::default());
+    }
+
+    #[test]
+    fn a_script_without_an_id_is_its_own_id() {
+        let s = Scenario::parse("fail=429;times=1;retry_after=0").unwrap();
+        assert_eq!((s.id.as_str(), s.named), ("fail=429;times=1;retry_after=0", false));
+        let s = Scenario::parse("fail=503;error_text=a%20b").unwrap();
+        assert_eq!(s.id, "fail=503;error_text=a b", "percent-decoded");
+        assert_eq!(Scenario::id_of("fail=503;error_text=a%20b"), s.id);
+        let s = Scenario::parse("fail=429;id=mine").unwrap();
+        assert_eq!((s.id.as_str(), s.named), ("mine", true), "id= wherever it stands");
+        let script = "fail=503;error_text=50%25 off;times=1";
+        let encoded = format!("id={};redirect=1", percent_encode(&Scenario::id_of(script)));
+        assert_eq!(Scenario::parse(&encoded).unwrap().id, Scenario::id_of(script), "{encoded}");
     }
 }

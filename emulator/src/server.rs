@@ -129,7 +129,7 @@ pub(crate) async fn handle(state: &State, request: Request, writer: &mut impl Si
 
     if path == "/_emulator/stats" {
         let id = query.split('&').find_map(|kv| kv.strip_prefix("id=")).unwrap_or("");
-        let stats = state.stats.lock().unwrap().get(id).cloned().unwrap_or_default();
+        let stats = state.stats_of(id);
         writer.respond(200, &headers, stats.to_json().to_string().as_bytes()).await?;
         return Ok(true);
     }
@@ -147,7 +147,12 @@ pub(crate) async fn handle(state: &State, request: Request, writer: &mut impl Si
     }
     if let Some(remaining) = scenario.redirect.filter(|n| *n > 0) {
         let script = script.unwrap_or("");
-        let next = script.replace(&format!("redirect={remaining}"), &format!("redirect={}", remaining - 1));
+        let mut next = script.replace(&format!("redirect={remaining}"), &format!("redirect={}", remaining - 1));
+        if !scenario.named {
+            // The next hop's script differs (one redirect fewer): it names this one's id, so
+            // that every hop counts under the script the client was given.
+            next = format!("id={};{next}", crate::scenario::percent_encode(&scenario.id));
+        }
         let host = request.header("host").unwrap_or("127.0.0.1");
         let host = match &scenario.redirect_host {
             Some(other) => format!("{other}:{}", host.rsplit(':').next().unwrap_or("80")),
