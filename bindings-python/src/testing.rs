@@ -2,10 +2,11 @@
 //! `mixerlead.testing.Emulator`.
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use mixerlead::runtime;
-use mixerlead_emulator::{Emulator, EmulatorConfig};
-use pyo3::exceptions::PyRuntimeError;
+use mixerlead_emulator::{Emulator, EmulatorConfig, Format};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -25,21 +26,40 @@ impl NativeEmulator {
 
 #[pymethods]
 impl NativeEmulator {
-    /// Starts serving on a free port of 127.0.0.1; https with a certificate made now when `tls`.
+    /// Starts serving on 127.0.0.1 (`port`, 0: a free one); https with a certificate made now
+    /// when `tls`. `format`, `token_delay_ms`, `rate_limit`: how replies are sent when a request
+    /// does not script otherwise. `index_delay_ms`, `max_upload_bytes`, `agent_runs_per_day`: the
+    /// Workspace API's limits. `None`: the emulator's defaults.
     #[new]
-    /// `index_delay_ms`, `max_upload_bytes`, `agent_runs_per_day`: the Workspace API's limits
-    /// (`None`: the emulator's defaults).
-    #[pyo3(signature = (tls=false, index_delay_ms=None, max_upload_bytes=None, agent_runs_per_day=None))]
+    #[pyo3(signature = (
+        tls=false, index_delay_ms=None, max_upload_bytes=None, agent_runs_per_day=None, port=0,
+        format=None, token_delay_ms=None, rate_limit=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         tls: bool,
         index_delay_ms: Option<u64>,
         max_upload_bytes: Option<usize>,
         agent_runs_per_day: Option<u32>,
+        port: i64,
+        format: Option<&str>,
+        token_delay_ms: Option<f64>,
+        rate_limit: Option<u32>,
     ) -> PyResult<Self> {
-        let mut config = EmulatorConfig { tls, ..EmulatorConfig::default() };
+        let mut config = EmulatorConfig { tls, rate_limit, ..EmulatorConfig::default() };
+        config.port = u16::try_from(port)
+            .map_err(|_| PyValueError::new_err(format!("port must be from 0 to 65535, got {port}")))?;
+        if let Some(format) = format {
+            config.format = Format::parse(format).map_err(PyValueError::new_err)?;
+        }
+        if let Some(ms) = token_delay_ms {
+            config.token_delay = Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+                PyValueError::new_err(format!("token_delay_ms must be zero or more milliseconds, got {ms}"))
+            })?;
+        }
         if let Some(ms) = index_delay_ms {
-            config.index_delay = std::time::Duration::from_millis(ms);
+            config.index_delay = Duration::from_millis(ms);
         }
         if let Some(bytes) = max_upload_bytes {
             config.max_upload = bytes;
@@ -73,7 +93,8 @@ impl NativeEmulator {
         }
     }
 
-    /// What the emulator saw for scenario `id`, as a dict.
+    /// What the emulator saw for scenario `id` (a script's `id=`, or a script without one, or
+    /// `""` for requests without a script), as a dict.
     fn stats<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyDict>> {
         let stats = match &*self.running() {
             Some(emulator) => emulator.stats(id),

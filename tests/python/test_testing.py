@@ -82,6 +82,63 @@ def test_close_stops_serving() -> None:
     emu.close()  # twice is fine
 
 
+def test_times_counts_the_requests_of_its_script_alone(emulator: Emulator) -> None:
+    # Six other calls first: without a script, and with other scripts.
+    for _ in range(3):
+        emulator.client().models.list()
+        emulator.client("pieces=2").chat.send("x")
+    script = "fail=429;times=1;retry_after=0"
+    once = emulator.client(script, max_retries=0)
+    with pytest.raises(mixerlead.RateLimitError):
+        once.chat.send("x")
+    assert once.chat.send("x").text, "the second request is past times=1"
+    assert emulator.stats(script)["requests"] == 2, "the script string is its id"
+    assert emulator.stats("pieces=2")["requests"] == 3
+    assert emulator.stats("never sent")["requests"] == 0
+
+
+def test_client_script_and_options_over_the_defaults(emulator: Emulator, sid: str) -> None:
+    assert emulator.client().chat.send("Hi").text.startswith("Hello! You said")
+    assert emulator.stats()["last_path"] == "/api/chat", "stats() is stats(''): requests without a script"
+    assert emulator.stats()["last_authorized"]
+    for none in (None, ""):
+        emulator.client(none, max_retries=0).models.list()
+        assert emulator.stats()["last_path"] == "/api/ai/models"
+    emulator.client(f"id={sid}a;fail=503;times=1;retry_after=0").models.list()
+    assert emulator.stats(f"{sid}a")["requests"] == 2, "retried with the default max_retries"
+    with pytest.raises(mixerlead.InternalServerError):
+        emulator.client(f"id={sid}b;fail=503;retry_after=0", max_retries=0).models.list()
+    assert emulator.stats(f"{sid}b")["requests"] == 1, "options over the defaults"
+    with pytest.raises(TypeError):
+        emulator.scenario_url(42)  # type: ignore[arg-type]
+
+
+def test_the_same_surface_as_node(emulator: Emulator, sid: str) -> None:
+    assert emulator.api_key.startswith("ml_test_") and len(emulator.api_key) == len("ml_test_") + 16
+    assert emulator.ca_file is None
+    stream = emulator.client(f"id={sid};pieces=300;delay_ms=10").chat.stream("x")
+    next(stream)
+    stream.close()
+    stats = emulator.wait_for_disconnects(sid, count=1, within=2.0)
+    assert stats["client_disconnects"] == 1 and len(stats["disconnect_times"]) == 1
+    assert emulator.wait_for_disconnects("never sent", within=0.01)["client_disconnects"] == 0
+    with Emulator(format="ndjson", token_delay_ms=1, rate_limit=100) as other:
+        s = other.client().chat.stream("Hi")
+        assert "ndjson" in s.headers["content-type"]
+        assert s.read()
+    with pytest.raises(ValueError, match="format"):
+        Emulator(format="xml")
+    with pytest.raises(ValueError, match="port"):
+        Emulator(port=70000)
+    with pytest.raises(ValueError, match="token_delay_ms"):
+        Emulator(token_delay_ms=-1)
+    stopped = Emulator()
+    stopped.stop()
+    stopped.stop()
+    with pytest.raises(RuntimeError, match="stopped"):
+        stopped.stats()
+
+
 # --- TLS: ca_file for real ------------------------------------------------------------------------
 
 
@@ -123,6 +180,7 @@ def test_ca_file_is_removed_at_close() -> None:
         path = emu.ca_file
         assert path is not None and pathlib.Path(path).exists()
     assert not pathlib.Path(path).exists()
+    assert emu.ca_file is None, "no file written again once closed"
 
 
 # --- proxy: through a CONNECT proxy, for real -----------------------------------------------------

@@ -106,6 +106,10 @@ class NativeEmulator:
         index_delay_ms: Optional[int] = None,
         max_upload_bytes: Optional[int] = None,
         agent_runs_per_day: Optional[int] = None,
+        port: int = 0,
+        format: Optional[str] = None,
+        token_delay_ms: Optional[float] = None,
+        rate_limit: Optional[int] = None,
     ) -> None: ...
     @property
     def base_url(self) -> str: ...
