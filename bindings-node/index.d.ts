@@ -180,6 +180,15 @@ export declare class ChatStream implements AsyncIterableIterator<string> {
    * it. It reads this stream: do not also iterate it.
    */
   toReadableStream(): ReadableStream<Uint8Array>;
+  /**
+   * The reply in chunks, the fastest way to relay it:
+   * `for await (const chunk of stream.chunks()) res.write(chunk)`. Each chunk is every piece
+   * that has arrived and not been handed out yet, joined: never empty, never a piece split. It
+   * mixes with iterating the stream piece by piece (each goes on where the other stopped);
+   * breaking out of it aborts the request; a failure rejects as it does per piece, with
+   * `partialText` holding every chunk before it.
+   */
+  chunks(): AsyncIterableIterator<string>;
 }
 
 /** `client.models`. */

@@ -1,6 +1,7 @@
 //! `NativeClient`: the core client, built from a JS options object, and its calls. The API key
 //! lives only here, in native memory.
 
+use mixerlead::binding::OptionValue;
 use mixerlead::{ChatRequest, Client, ClientBuilder, ModelList};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -52,6 +53,23 @@ pub struct NativeAgent {
     pub arch: String,
     /// `node/<process.versions.node>`.
     pub runtime: String,
+}
+
+/// An option's value as `util.inspect` shows it.
+type ShownValue = Either3<String, f64, bool>;
+
+/// `max_retries` as Node spells it: `maxRetries`.
+fn camel_case(name: &str) -> String {
+    let mut parts = name.split('_');
+    let mut camel = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            camel.extend(first.to_uppercase());
+            camel.push_str(chars.as_str());
+        }
+    }
+    camel
 }
 
 /// The core client. The API key lives only here, in native memory.
@@ -109,10 +127,21 @@ impl NativeClient {
         })
     }
 
-    /// The client without its key (at most the key's last 4 characters).
+    /// The options `util.inspect` shows, as `[name, value]` pairs with camelCase names; the key
+    /// as its last 4 characters at most.
     #[napi(catch_unwind)]
-    pub fn describe(&self) -> Result<String> {
-        guard(|| Ok(format!("{:?}", self.inner)))
+    pub fn shown_options(&self) -> Result<Vec<(String, ShownValue)>> {
+        guard(|| {
+            let shown = self.inner.shown_options().into_iter().map(|(name, value)| {
+                let value = match value {
+                    OptionValue::Text(text) => Either3::A(text),
+                    OptionValue::Number(n) => Either3::B(n),
+                    OptionValue::Flag(flag) => Either3::C(flag),
+                };
+                (camel_case(name), value)
+            });
+            Ok(shown.collect())
+        })
     }
 
     /// A promise of the models list (`NativeModelList`).

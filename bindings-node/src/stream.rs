@@ -124,6 +124,12 @@ impl NativeStream {
         guard(|| Ok(self.shared.info().request_id().map(str::to_string)))
     }
 
+    /// `open`, `finished` (read to its end), `failed` or `closed`.
+    #[napi(getter, catch_unwind)]
+    pub fn state(&self) -> Result<&'static str> {
+        guard(|| Ok(self.shared.info().state().as_str()))
+    }
+
     /// The response headers, `[name0, value0, name1, value1, …]`.
     #[napi(catch_unwind)]
     pub fn header_pairs(&self) -> Result<Vec<String>> {

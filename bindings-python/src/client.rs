@@ -1,5 +1,6 @@
 //! `NativeClient`: the core client with Python argument conversion.
 
+use mixerlead::binding::OptionValue;
 use mixerlead::{ChatReply, ChatRequest, Client, HeaderMap, ModelList};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -22,6 +23,16 @@ type ReplyOut = (String, Option<String>, Option<String>, HeaderPairs);
 #[pyclass(frozen, module = "mixerlead._native")]
 pub struct NativeClient {
     inner: Client,
+}
+
+/// An option's value as Python shows it: a whole number as an `int`.
+fn option_object(py: Python<'_>, value: OptionValue) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match value {
+        OptionValue::Text(text) => text.into_pyobject(py)?.into_any(),
+        OptionValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => (n as i64).into_pyobject(py)?.into_any(),
+        OptionValue::Number(n) => n.into_pyobject(py)?.into_any(),
+        OptionValue::Flag(flag) => flag.into_pyobject(py)?.to_owned().into_any(),
+    })
 }
 
 fn header_pairs(headers: &HeaderMap) -> HeaderPairs {
@@ -106,9 +117,18 @@ impl NativeClient {
         self.inner.shares_pool_with(&other.inner)
     }
 
-    /// The client without its key (at most the key's last 4 characters).
-    fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
+    /// The options a `repr` shows, as (name, value) pairs; the key as its last 4 characters.
+    fn _shown_options<'py>(&self, py: Python<'py>) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+        self.inner.shown_options().into_iter().map(|(name, value)| Ok((name, option_object(py, value)?))).collect()
+    }
+
+    /// `mixerlead.Client(base_url='…', api_key='…1234', max_retries=2)`: no key, no Rust syntax.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let mut fields = Vec::new();
+        for (name, value) in self._shown_options(py)? {
+            fields.push(format!("{name}={}", value.repr()?));
+        }
+        Ok(format!("mixerlead.Client({})", fields.join(", ")))
     }
 
     #[getter]

@@ -17,6 +17,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::ChatStream>()?;
     m.add_class::<stream::BatchPieces>()?;
+    m.add_class::<stream::Chunks>()?;
     m.add_class::<testing::NativeEmulator>()?;
     m.add_function(wrap_pyfunction!(log::_deliver_logs, m)?)?;
     m.add("__version__", mixerlead::VERSION)?;

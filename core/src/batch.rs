@@ -165,6 +165,17 @@ impl BatchReader {
     pub fn skip_rest(&mut self) {
         self.next = self.batch.len();
     }
+
+    /// Takes every piece left as one string: the batch's own buffer, not a copy, when none of
+    /// it was taken yet (a chunk costs one string, not one per piece).
+    pub fn take_rest_owned(&mut self) -> String {
+        let rest = match self.next {
+            0 => std::mem::take(&mut self.batch).into_text(),
+            _ => self.rest().to_string(),
+        };
+        self.skip_rest();
+        rest
+    }
 }
 
 /// The pieces of a [`Batch`], lent out of its buffer.

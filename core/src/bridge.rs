@@ -229,6 +229,7 @@ impl SharedStream {
 
     /// Aborts the request (the connection closes) and ends the stream, waking a pending pull.
     pub fn cancel(&self) {
+        self.info.end_as(crate::StreamState::Closed);
         self.cancellation.cancel();
         match self.stream.clone().try_lock_owned() {
             Ok(mut stream) => stream.abort(),

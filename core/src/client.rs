@@ -69,6 +69,20 @@ impl Client {
         self.inner.transport.shares_pool_with(&other.inner.transport)
     }
 
+    /// The options a binding's `repr` shows, by their snake_case names, each safe to print (the
+    /// key as its last four characters); options left unset are left out.
+    #[doc(hidden)]
+    pub fn shown_options(&self) -> Vec<(&'static str, crate::OptionValue)> {
+        use crate::OptionValue::{Number, Text};
+        let c = &self.inner.config;
+        let mut shown = vec![("base_url", Text(c.base_url.clone())), ("api_key", Text(redact_key(&c.api_key)))];
+        if let Some(project) = &c.project_id {
+            shown.push(("project_id", Text(project.clone())));
+        }
+        shown.push(("max_retries", Number(c.max_retries.into())));
+        shown
+    }
+
     /// The base URL requests go to (without a trailing slash).
     pub fn base_url(&self) -> &str {
         &self.inner.config.base_url

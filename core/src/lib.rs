@@ -73,7 +73,7 @@ pub use request_options::RequestOptions;
 pub use reqwest::header::HeaderMap;
 #[doc(no_inline)]
 pub use reqwest::Method;
-pub use stream::{ChatReply, ChatStream, StreamInfo, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
+pub use stream::{ChatReply, ChatStream, StreamInfo, StreamState, MAX_KEPT_TEXT, MAX_REPLY_BYTES};
 
 /// The decoders and the `Retry-After` parser fed directly, for the fuzz targets and the
 /// differential tests. Not part of the API: no semver promise.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -57,6 +57,33 @@ struct Shared {
     /// Bytes handed to a binding that it never served to its caller (the rest of a batch when
     /// the stream was closed mid-batch). Changed only by the binding's own thread.
     withheld: AtomicUsize,
+    /// A [`StreamState`] as its `u8`: open until the reply ends, fails or is closed.
+    state: AtomicU8,
+}
+
+/// Where a stream stands, as a binding's `repr` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamState {
+    /// Pieces may still come.
+    Open,
+    /// The reply was read to its end.
+    Finished,
+    /// The reply failed (the error went to the reader).
+    Failed,
+    /// Closed, cancelled or dropped before its end.
+    Closed,
+}
+
+impl StreamState {
+    /// `open`, `finished`, `failed` or `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamState::Open => "open",
+            StreamState::Finished => "finished",
+            StreamState::Failed => "failed",
+            StreamState::Closed => "closed",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -170,6 +197,28 @@ impl StreamInfo {
 
     fn set_conversation_id(&self, id: String) {
         let _ = self.shared.conversation_id.set(id);
+    }
+
+    /// Whether the stream is open, finished, failed or closed.
+    pub fn state(&self) -> StreamState {
+        match self.shared.state.load(Ordering::Acquire) {
+            1 => StreamState::Finished,
+            2 => StreamState::Failed,
+            3 => StreamState::Closed,
+            _ => StreamState::Open,
+        }
+    }
+
+    /// Records how the stream ended; the first end wins (a finished stream closed later stays
+    /// finished).
+    pub(crate) fn end_as(&self, state: StreamState) {
+        let code = match state {
+            StreamState::Open => return,
+            StreamState::Finished => 1,
+            StreamState::Failed => 2,
+            StreamState::Closed => 3,
+        };
+        let _ = self.shared.state.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
     }
 }
 
@@ -322,6 +371,7 @@ impl ChatStream {
 
     /// Aborts the request now, as dropping the stream would; later polls end the stream.
     pub fn abort(&mut self) {
+        self.info.end_as(StreamState::Closed);
         if !std::mem::replace(&mut self.end_logged, true) {
             self.log.debug(format_args!("stream closed by the caller after {} pieces", self.pieces_out));
         }
@@ -340,9 +390,11 @@ impl ChatStream {
     /// At the end of the pieces: the failure, if the stream failed (then it ends too).
     fn take_failure(&mut self) -> Option<Error> {
         let Some(failure) = self.failure.take() else {
+            self.info.end_as(StreamState::Finished);
             self.log_end(None);
             return None;
         };
+        self.info.end_as(StreamState::Failed);
         self.finished = true;
         self.body = None;
         self.log_end(Some(&failure));

@@ -71,6 +71,30 @@ class AsyncChatStream:
             raise
         raise StopAsyncIteration
 
+    async def chunks(self) -> AsyncIterator[str]:
+        """The reply in chunks: each is every piece that has arrived and not been handed out yet,
+        joined — never empty, never a piece split. Mixes with ``async for`` over the pieces (each
+        goes on where the other stopped); a failure raises as it does per piece, with
+        ``partial_text`` holding every chunk before it. The fastest way to relay a reply::
+
+            return StreamingResponse((await aclient.chat.stream(message)).chunks())
+        """
+        native = self._native
+        while True:
+            try:
+                text = native._try_chunk()
+                if text == "":  # nothing decoded yet: wait for it
+                    text = await native._afetch_chunk()
+                else:
+                    await _LET_OTHERS_RUN  # one turn of the loop per chunk, as a wait would give
+            except BaseException:
+                # Cancelled or failed: the request is over either way (as in __anext__).
+                native.close()
+                raise
+            if text is None:
+                return
+            yield text
+
     @property
     def conversation_id(self) -> Optional[str]:
         """The conversation id, once the service named it; ``None`` until then."""
@@ -130,7 +154,11 @@ class AsyncChatStream:
         self._native.close()
 
     def __repr__(self) -> str:
-        return f"<mixerlead.AsyncChatStream conversation_id={self.conversation_id!r}>"
+        native = self._native
+        return (
+            f"<mixerlead.AsyncChatStream conversation_id={native.conversation_id!r}, "
+            f"request_id={native.request_id!r}, state={native._state!r}>"
+        )
 
 
 class _LetOthersRun:

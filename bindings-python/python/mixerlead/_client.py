@@ -123,9 +123,13 @@ class _Base:
         return self._live.base_url
 
     def __repr__(self) -> str:
+        # mixerlead.Client(base_url='…', api_key='…1234', max_retries=2): the key's last 4
+        # characters at most.
         native = self._native_client
-        inner = "closed" if native is None else repr(native)
-        return f"<mixerlead.{type(self).__name__} {inner}>"
+        if native is None:
+            return f"<mixerlead.{type(self).__name__} closed>"
+        fields = ", ".join(f"{name}={value!r}" for name, value in native._shown_options())
+        return f"mixerlead.{type(self).__name__}({fields})"
 
 
 def _call(
