@@ -3,17 +3,20 @@
  * uses `mixerlead` without the network, a real key or credits.
  *
  * ```ts
- * import { Client } from 'mixerlead';
  * import { Emulator } from 'mixerlead/testing';
  *
  * const emulator = await Emulator.start();
- * const client = new Client({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl });
- * const reply = await client.chat.send('Hi');
+ * const reply = await emulator.client().chat.send('Hi');
  * await emulator.stop();
  * ```
  *
+ * The same helper in Python is `mixerlead.testing.Emulator`, with the same methods in
+ * snake_case.
+ *
  * @module mixerlead/testing
  */
+
+import { Client, ClientOptions } from './index';
 
 /** Options of `Emulator.start()`. */
 export interface EmulatorOptions {
@@ -38,7 +41,10 @@ export interface EmulatorOptions {
   agentRunsPerDay?: number;
 }
 
-/** What the emulator saw for one scenario id. */
+/**
+ * What the emulator saw of one scenario: the requests of one script (its `id=NAME`, or the script
+ * itself without one), or those sent without a script (`''`).
+ */
 export interface EmulatorStats {
   /** Requests (attempts, retries included) received. */
   requests: number;
@@ -67,11 +73,16 @@ export interface EmulatorStats {
  * streamed chat with conversations, every wire format; knowledge sources, kept per key and
  * `projectId`, indexed after `indexDelayMs` — a URL containing `fail` ends in `error` — and
  * grounding chat replies once indexed; skills; agents with a daily run quota; artifacts) and
- * fails on request: script a base URL
- * with `scenarioUrl`, e.g. `'id=t1;fail=429;times=2;retry_after=0.1'` (429 twice, then success),
+ * fails on request: get a client with `client(script)` (or script a base URL with
+ * `scenarioUrl(script)`), e.g. `'fail=429;times=2;retry_after=0.1'` (429 twice, then success),
  * `'disconnect_after=3'`, `'stall_after=2'`, `'header_delay_ms=500'`, `'format=ndjson'`,
- * `'pieces=1000'`, `'split_utf8'`, `'malformed'`, `'error_after=2'`; `id` names the request for
- * `stats`. It does not keep the process alive.
+ * `'pieces=1000'`, `'split_utf8'`, `'malformed'`, `'error_after=2'`, joined with `;`.
+ *
+ * A script counts its own requests: `times=N` and `stats` count those sent with that script
+ * only, under its `id=NAME` when it has one, else under the whole script string
+ * (`stats('fail=429;times=2;retry_after=0.1')`). Requests sent without a script count under `''`.
+ * It does not keep the process alive; `await using emulator = await Emulator.start()` stops it at
+ * the end of the block.
  */
 export declare class Emulator {
   private constructor();
@@ -79,19 +90,36 @@ export declare class Emulator {
   static start(options?: EmulatorOptions): Promise<Emulator>;
   /** The base URL of the plain API: `http://127.0.0.1:PORT/api` (`https` with `tls`). */
   readonly baseUrl: string;
-  /** An API key the emulator accepts (any key starting `ml_test_` does). */
+  /** An API key the emulator accepts: `ml_test_` and 16 hex digits (any key starting `ml_` does). */
   readonly apiKey: string;
   /** With `tls`, the certificate (PEM) a client must trust; else `null`. */
   readonly caPem: string | null;
+  /**
+   * With `tls`, a file holding `caPem`, for a client's `caFile` (written on first use, removed by
+   * `stop()`); else `null`, and `null` once stopped.
+   */
+  readonly caFile: string | null;
   /** The base URL that scripts every request sent to it (see the class documentation). */
   scenarioUrl(script: string): string;
-  /** What the emulator saw for scenario id `id` (`''`: requests without an id). */
+  /**
+   * A `Client` of this emulator: of `scenarioUrl(script)` when a script is given (`undefined`,
+   * `null` or `''`: of `baseUrl`), with `apiKey` and, with `tls`, `caFile`; `options` are merged
+   * over those.
+   */
+  client(script?: string | null, options?: ClientOptions): Client;
+  /**
+   * What the emulator saw of one scenario: `id` is a script's `id=NAME`, or the script itself for
+   * a script without an `id=`, or `''` (the default) for requests sent without a script. An id
+   * nothing was sent under has all counts 0.
+   */
   stats(id?: string): EmulatorStats;
   /**
    * Resolves with the stats of `id` once they show `count` client disconnects (default 1), or
    * after `within` milliseconds (default 1000), whichever comes first.
    */
   waitForDisconnects(id: string, options?: { count?: number; within?: number }): Promise<EmulatorStats>;
-  /** Stops listening; connections already open end on their own. */
+  /** Stops listening (connections already open end on their own) and removes `caFile`. Idempotent. */
   stop(): Promise<void>;
+  /** Calls `stop()`: what `await using` does at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

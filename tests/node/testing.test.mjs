@@ -75,3 +75,61 @@ test('options: format, token delay, TLS; require() gives the same class', async 
   assert.equal(Required, Emulator);
   assert.throws(() => new Emulator({}), TypeError);
 });
+
+test('times=N counts the requests of its script alone, whatever else was sent', async () => {
+  // Six other calls first: without a script, and with other scripts.
+  for (let i = 0; i < 3; i += 1) {
+    await emulator.client().models.list();
+    await emulator.client('pieces=2').chat.send('x');
+  }
+  const script = 'fail=429;times=1;retry_after=0';
+  const once = emulator.client(script, { maxRetries: 0 });
+  await assert.rejects(once.chat.send('x'), RateLimitError);
+  assert.ok((await once.chat.send('x')).text, 'the second request is past times=1');
+  assert.equal(emulator.stats(script).requests, 2, 'the script string is its id');
+  assert.equal(emulator.stats('pieces=2').requests, 3);
+  assert.equal(emulator.stats('never sent').requests, 0);
+});
+
+test('client(script?, options?): the emulator, its key and a script, options over those', async () => {
+  const plain = emulator.client();
+  assert.ok(plain instanceof Client);
+  assert.equal((await plain.chat.send('Hi')).text.startsWith('Hello! You said'), true);
+  assert.equal(emulator.stats().lastAuthorized, true, "stats() is stats(''): requests without a script");
+  assert.equal(emulator.stats().lastPath, '/api/chat');
+  for (const none of [undefined, null, '']) {
+    await emulator.client(none, { maxRetries: 0 }).models.list();
+    assert.equal(emulator.stats().lastPath, '/api/ai/models', String(none));
+  }
+  await emulator.client('id=opts1;fail=503;times=1;retry_after=0').models.list();
+  assert.equal(emulator.stats('opts1').requests, 2, 'retried with the default maxRetries');
+  await assert.rejects(emulator.client('id=opts2;fail=503;retry_after=0', { maxRetries: 0 }).models.list(), (e) => e.status === 503);
+  assert.equal(emulator.stats('opts2').requests, 1, 'options are merged over the defaults');
+  await assert.rejects(emulator.client(undefined, { apiKey: 'ml_test_revoked' }).models.list(), (e) => e.status === 401);
+  assert.throws(() => emulator.client(42), TypeError);
+  assert.throws(() => emulator.client('fail=500', null), TypeError);
+  assert.throws(() => emulator.client('fail=500', 'maxRetries'), TypeError);
+  assert.throws(() => emulator.scenarioUrl(), TypeError);
+  assert.throws(() => emulator.stats(7), TypeError);
+  assert.equal(emulator.caFile, null);
+});
+
+test('over TLS: caFile, client() trusts it, Symbol.asyncDispose (await using) stops and removes it', async () => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  let caFile;
+  // What `await using secure = await Emulator.start({ tls: true })` does, in Node 20's syntax.
+  const secure = await Emulator.start({ tls: true });
+  try {
+    caFile = secure.caFile;
+    assert.equal(readFileSync(caFile, 'utf8'), secure.caPem);
+    assert.equal(secure.caFile, caFile, 'one file per emulator');
+    assert.ok((await secure.client().chat.send('over tls')).text);
+    const untrusted = new Client({ apiKey: secure.apiKey, baseUrl: secure.baseUrl, maxRetries: 0 });
+    await assert.rejects(untrusted.models.list(), /certificate/i);
+  } finally {
+    await secure[Symbol.asyncDispose]();
+  }
+  assert.equal(existsSync(caFile), false, 'removed when the emulator stops');
+  assert.throws(() => secure.stats(), /stopped/);
+  assert.equal(secure.caFile, null, 'no file written again once stopped');
+});

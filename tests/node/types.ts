@@ -77,7 +77,15 @@ export async function testing(): Promise<void> {
   const pem: string | null = emulator.caPem;
   const url: string = emulator.baseUrl;
   console.log(stats.requests, stats.clientDisconnects, stats.lastHeaders['user-agent'], waited.disconnectTimes, pem, url);
+  const scripted: Client = emulator.client('fail=429;times=1', { maxRetries: 0 });
+  const plain: Client = emulator.client();
+  const noScript: Client = emulator.client(null, { timeout: 5 });
+  const caFile: string | null = emulator.caFile;
+  const unnamed: EmulatorStats = emulator.stats();
+  console.log(scripted, plain, noScript, caFile, unnamed.requests);
   await emulator.stop();
+  await using disposed = await Emulator.start();
+  console.log(disposed.baseUrl);
 }
 
 export async function workspace(client: Client): Promise<void> {
