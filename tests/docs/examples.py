@@ -3,8 +3,9 @@
     examples.py [FILE.md ...]
 
 A fenced block's first word is its language; a later word `norun` marks a block that must not
-run (an install command, a proxy that is not there), and `pytest` a Python block run by pytest.
-Blocks in other languages (toml, text) are not programs and are skipped.
+run (an install command, a proxy that is not there), `pytest` a Python block run by pytest, and
+`serve` a web service (below). Blocks in other languages (toml, text) are not programs and are
+skipped.
 
 - python: the blocks of one file run in order in one interpreter (the venv `make docs` made,
   target/docs-tools/py, with the wheel installed), like a notebook; `pytest` blocks each as a
@@ -13,6 +14,11 @@ Blocks in other languages (toml, text) are not programs and are skipped.
   function), the packed npm package installed beside it.
 - c / cpp: each block compiled against include/ and target/c/lib (a block without `main` is
   the body of one), then run.
+- serve (python or js): a service relaying chat replies, run as its own process on a free loopback
+  port (python: the block is a module whose ASGI `app` uvicorn serves; js: a program listening on
+  `process.env.PORT`), its MIXERLEAD_BASE_URL the emulator replying with 300 generated pieces
+  1 ms apart. A real `POST /chat` with `{"message": "Hi"}` to it must answer 200 with exactly
+  that reply's text.
 - sh: each block with bash -e, the CLI (target/debug/mixerlead) first on PATH.
 - rust: each block an example of a scratch crate depending on core/ (a block without `fn main`
   is the body of an async main with a `client`), built and run.
@@ -21,8 +27,11 @@ Every run gets MIXERLEAD_API_KEY and MIXERLEAD_BASE_URL of one emulator started 
 working folder with the files the examples name (handbook.pdf, question.txt).
 """
 
+import http.client
+import json
 import os
 import re
+import socket
 import shutil
 import subprocess
 import sys
@@ -35,6 +44,12 @@ ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "target" / "docs-examples"
 LANGS = {"python": "python", "py": "python", "js": "js", "javascript": "js", "c": "c",
          "cpp": "cpp", "c++": "cpp", "sh": "sh", "bash": "sh", "shell": "sh", "rust": "rust"}
+# The reply a `serve` example relays: the emulator's generated pieces, paced so it comes in chunks.
+SERVE_PIECES = 300
+SERVE_SCRIPT = f"pieces={SERVE_PIECES};delay_ms=1"
+SERVE_EXPECTED = "".join(f"é{i} " if i % 20 == 19 else f"w{i} " for i in range(SERVE_PIECES))
+# The packages the `serve` examples import, beside mixerlead (Python's: scripts/docs/build.sh).
+NODE_EXTRAS = ["express@5"]
 FENCE = re.compile(r"^(```+)([^\n`]*)\n(.*?)^\1\s*$", re.M | re.S)
 TIMEOUT = 120
 
@@ -145,6 +160,70 @@ class Runner:
         if self.run(f"{b.where} js", ["node", name], work):
             self.ok(f"{b.where} js")
 
+    # services ---------------------------------------------------------------------------------
+    def serve(self, b: Block, work: Path, base_url: str) -> None:
+        """Starts the service of a `serve` block on a free loopback port, asks it for a reply
+        over HTTP and checks the body it relays."""
+        what = f"{b.where} {b.lang} serve"
+        port = free_port()
+        if LANGS[b.lang] == "python":
+            (work / f"service_{b.line}.py").write_text(b.code)
+            py = str(ROOT / "target" / "docs-tools" / "py" / "bin" / "python")
+            cmd = [py, "-m", "uvicorn", f"service_{b.line}:app", "--host", "127.0.0.1", "--port", str(port),
+                   "--log-level", "warning"]
+        else:
+            module = re.search(r"^\s*import\s", b.code, re.M)
+            name = f"service_{b.line}.{'mjs' if module else 'cjs'}"
+            (work / name).write_text(b.code)
+            cmd = ["node", name]
+        upstream = base_url[: -len("/api")] + f"/s/{SERVE_SCRIPT}/api"
+        env = dict(self.env_for(what), MIXERLEAD_BASE_URL=upstream, PORT=str(port))
+        log = work / f"service_{b.line}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            why = self.ask(proc, port)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if why:
+            self.fail(what, f"{why}\n{log.read_text()[-3000:]}")
+        else:
+            self.ok(what)
+
+    @staticmethod
+    def ask(proc: subprocess.Popen[bytes], port: int) -> str | None:
+        """`POST /chat` to the service once it listens; None when it relayed the whole reply."""
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                return f"the service exited ({proc.returncode}) before listening on port {port}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    return f"the service did not listen on port {port} within 30 s"
+                time.sleep(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        try:
+            conn.request("POST", "/chat", json.dumps({"message": "Hi"}), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            body = response.read().decode("utf-8", "replace")
+        except OSError as e:
+            return f"POST /chat: {e!r}"
+        finally:
+            conn.close()
+        if response.status != 200:
+            return f"POST /chat: {response.status} {body[:500]!r}"
+        if body != SERVE_EXPECTED:
+            return f"POST /chat relayed {len(body)} characters, not the reply's {len(SERVE_EXPECTED)}: {body[:200]!r}…"
+        return None
+
     # c / c++ ----------------------------------------------------------------------------------
     def native(self, b: Block, work: Path) -> None:
         cpp = b.lang == "cpp"
@@ -223,6 +302,12 @@ class Runner:
                 self.ok(f"{b.where} rust")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     emulator = ROOT / "target" / "debug" / "mixerlead-emulator"
     proc = subprocess.Popen([str(emulator), "--port", "0", "--index-delay-ms", "100"],
@@ -237,7 +322,7 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
 
 
 def prepare(work: Path) -> None:
-    """The working folder: the files examples name, and the npm package installed."""
+    """The working folder: the files examples name, and the npm package (and NODE_EXTRAS) installed."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "handbook.pdf").write_bytes(b"%PDF-1.4\nRefunds are possible within 30 days.\n%%EOF\n")
     (work / "question.txt").write_text("What does the handbook say about refunds?\n")
@@ -245,11 +330,11 @@ def prepare(work: Path) -> None:
     tarballs = sorted((ROOT / "target" / "node-pkg").glob("mixerlead-*.tgz"))
     if not tarballs:
         sys.exit("examples: no npm package in target/node-pkg (run make test-node)")
-    packed = " ".join(f"{t.name}:{t.stat().st_mtime}" for t in tarballs)
+    packed = " ".join([f"{t.name}:{t.stat().st_mtime}" for t in tarballs] + NODE_EXTRAS)
     stamp = work / "node_modules" / ".from"
     if not stamp.exists() or stamp.read_text() != packed:
         (work / "package.json").write_text('{ "name": "doc-examples", "private": true }\n')
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-save", *map(str, tarballs)],
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-save", *map(str, tarballs), *NODE_EXTRAS],
                        cwd=work, check=True)
         stamp.write_text(packed)
 
@@ -276,6 +361,8 @@ def main() -> int:
                 if "norun" in b.markers:
                     runner.skipped += 1
                     print(f"skip  {b.where} {b.lang} (norun)")
+                elif "serve" in b.markers and lang in ("python", "js"):
+                    runner.serve(b, work, base_url)
                 elif lang == "python":
                     python.append(b)
                 elif lang == "js":
