@@ -1,6 +1,6 @@
 """`make bench`: every surface of mixerlead and its peers on the same emulator, in one run.
 
-Prints a table of medians and the ratios of issue #6 against their targets. `--smoke` runs every
+Prints a table of medians and the ratios of issues #6 and #21 against their targets. `--smoke` runs every
 implementation once on tiny sizes (part of `make test`, so the benchmark cannot rot) and fails if
 any of them breaks or loses a piece. Paths come from the environment (see the Makefile's `bench`).
 """
@@ -11,10 +11,13 @@ import argparse
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -32,10 +35,15 @@ class Sizes:
     runs: int
     imports: int
     upload_mib: int
+    # The service case: wrk's connections and seconds per service.
+    connections: int
+    seconds: int
 
 
-FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=5, imports=5, upload_mib=200)
-SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1, upload_mib=8)
+FULL = Sizes(pieces=1_000_000, models=2000, first=200, streams=1000, each=1000, runs=5, imports=5, upload_mib=200,
+             connections=64, seconds=10)
+SMOKE = Sizes(pieces=2000, models=20, first=5, streams=10, each=100, runs=1, imports=1, upload_mib=8,
+              connections=2, seconds=1)
 
 
 @dataclass
@@ -174,6 +182,136 @@ CURL_TIMER = (
 )
 
 
+# --- the service case ---------------------------------------------------------------------------
+
+# The reply each service relays per request: 1 000 SSE pieces from the emulator.
+SERVICE_UPSTREAM = "format=sse;pieces=1000"
+
+
+def services() -> Dict[str, List[str]]:
+    """Service name -> the command serving it; `{port}` and `{upstream}` are filled in."""
+    node = ["node", os.path.join(ENV["BENCH_NODE_DIR"], "node_service.mjs")]
+    uvicorn = [ENV["BENCH_PYTHON"], "-m", "uvicorn", "py_service:app", "--app-dir", HERE, "--host", "127.0.0.1",
+               "--port", "{port}", "--log-level", "warning", "--no-access-log"]
+    return {
+        "node mixerlead for-await write": node + ["mixerlead-pieces", "{port}", "{upstream}"],
+        "node mixerlead web-stream pipe": node + ["mixerlead-web-stream", "{port}", "{upstream}"],
+        "node mixerlead chunks()": node + ["mixerlead-chunks", "{port}", "{upstream}"],
+        "node fetch+eventsource-parser": node + ["fetch-eventsource-parser", "{port}", "{upstream}"],
+        "python mixerlead async for": ["env:mixerlead-pieces"] + uvicorn,
+        "python mixerlead chunks()": ["env:mixerlead-chunks"] + uvicorn,
+        "python httpx+httpx-sse": ["env:httpx"] + uvicorn,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(process: subprocess.Popen, port: int, seconds: float = 30) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited ({process.returncode}) before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the service did not listen on port {port} within {seconds:.0f} s")
+            time.sleep(0.05)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set so far (VmHWM), read before it is stopped."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def expected_reply(emu: Emulator) -> bytes:
+    """The reply's text, as the emulator sends it as text/plain: what every service must relay."""
+    request = urllib.request.Request(
+        emu.url(SERVICE_UPSTREAM.replace("format=sse", "format=text")) + "/chat", data=b'{"message":"bench"}',
+        headers={"Authorization": "Bearer ml_test_bench_key", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return bytes(response.read())
+
+
+def run_service(name: str, template: List[str], emu: Emulator, sizes: Sizes, expected: bytes) -> Dict[str, float]:
+    """Serves one service, asks it once (its body checked), loads it with wrk, reads its VmHWM."""
+    port = free_port()
+    env = dict(ENV)
+    if template[0].startswith("env:"):
+        env.update(BENCH_SERVICE=template[0][4:], BENCH_UPSTREAM=emu.url(SERVICE_UPSTREAM))
+        template = template[1:]
+    command = [part.format(port=port, upstream=emu.url(SERVICE_UPSTREAM)) for part in template]
+    # The service's stderr to a file: a pipe nobody reads while wrk runs could fill and block it.
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(command, env=env, cwd=ENV["BENCH_NODE_DIR"], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        wait_listening(process, port)
+        url = f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(url, timeout=60) as response:  # untimed: a first request, checked
+            body = response.read()
+        if body != expected:
+            raise RuntimeError(f"relayed {len(body)} bytes, not the reply's {len(expected)}")
+        wrk = subprocess.run(
+            ["wrk", "-t1", f"-c{sizes.connections}", f"-d{sizes.seconds}s", "--timeout", "30s",
+             "-s", os.path.join(HERE, "service_check.lua"), url],
+            env=dict(ENV, BENCH_EXPECTED_BYTES=str(len(expected))), capture_output=True, text=True)
+        if wrk.returncode != 0:
+            raise RuntimeError(f"wrk failed ({wrk.returncode}): {wrk.stderr.strip()[-500:]}")
+        data: Dict[str, float] = json.loads(wrk.stdout.strip().splitlines()[-1])
+        data["rss_mb"] = peak_rss_mb(process.pid)
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited ({process.returncode}) under load")
+        return data
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.seek(0)
+        err = log.read().strip()
+        log.close()
+        if err:
+            print(f"  ({name} wrote on stderr: {err[-300:]})")
+
+
+def service_case(emu: Emulator, sizes: Sizes) -> Tuple[Dict[str, Dict[str, float]], int]:
+    """Every service under wrk, one after the other; prints a line each. Returns the results and
+    the number of failures (a service that broke, a body not whole, an error, no request served)."""
+    expected = expected_reply(emu)
+    print(f"service: each request relays a reply of 1000 SSE pieces ({len(expected):,} bytes) from the emulator; "
+          f"wrk, {sizes.connections} connections, {sizes.seconds} s per service")
+    print(f"{'case':<11} {'implementation':<32} {'requests/s':>10} {'p99':>10} {'peak RSS':>9}  bodies")
+    results: Dict[str, Dict[str, float]] = {}
+    failures = 0
+    for name, template in services().items():
+        try:
+            r = run_service(name, template, emu, sizes, expected)
+        except (RuntimeError, ValueError, KeyError, OSError) as e:
+            failures += 1
+            print(f"{'service':<11} {name:<32} ERROR {e}")
+            continue
+        errors = int(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["status_errors"] + r["timeouts"])
+        r["rate"] = r["good"] / r["seconds"] if r["seconds"] else 0.0
+        whole = r["bad"] == 0 and errors == 0 and r["good"] > 0
+        if not whole:
+            failures += 1
+        results[name] = r
+        print(f"{'service':<11} {name:<32} {r['rate']:>10,.0f} {r['p99_ms']:>8.1f}ms {r['rss_mb']:>7.1f}MB  "
+              f"{int(r['good'])} whole, {int(r['bad'])} not, {errors} errors{'' if whole else '  FAILED'}")
+    return results, failures
+
+
 def import_times(sizes: Sizes) -> Dict[str, float]:
     """Median seconds to import/require each module, in a fresh process each time."""
     out: Dict[str, float] = {}
@@ -204,7 +342,8 @@ def import_times(sizes: Sizes) -> Dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each; fail on any error")
-    parser.add_argument("--only", help="run only this case (sse, text, models, first, concurrent, imports)")
+    parser.add_argument("--only", help="run only this case (sse, text, models, first, concurrent, upload, service, "
+                        "imports)")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
     emu = Emulator(ENV["BENCH_EMULATOR"])
@@ -249,15 +388,19 @@ def main() -> int:
                 medians[(case, name)] = result
                 print(f"{case:<11} {name:<32} {result.seconds:>10.4f} {rate(case, result, sizes):>16} "
                       f"{result.rss_mb:>7.1f}MB")
+        served: Dict[str, Dict[str, float]] = {}
+        if not args.only or args.only == "service":
+            served, failed = service_case(emu, sizes)
+            failures += failed
         imports = import_times(sizes) if not args.only or args.only == "imports" else {}
         for name, seconds in imports.items():
             print(f"{'imports':<11} {name:<32} {seconds:>10.4f}")
     finally:
         emu.stop()
     print()
-    report_ratios(medians, imports)
+    report_ratios(medians, imports, served)
     if args.smoke:
-        print(f"bench-smoke: {len(medians) + len(imports) - failures} passed, {failures} failed")
+        print(f"bench-smoke: {len(medians) + len(served) + len(imports) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
@@ -275,12 +418,15 @@ def rate(case: str, r: Result, sizes: Sizes) -> str:
     return f"{r.seconds * 1000:.2f} ms"
 
 
-def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -> None:
+def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float],
+                  served: Optional[Dict[str, Dict[str, float]]] = None) -> None:
     def t(case: str, name: str) -> Optional[float]:
         r = m.get((case, name))
         return r.seconds if r else None
 
     def line(label: str, ours: Optional[float], theirs: Optional[float], target: float, higher_is_better: bool) -> None:
+        if ours is None and theirs is None:
+            return  # a case not run (--only)
         if ours is None or theirs is None or ours <= 0:
             print(f"  {label:<70} n/a")
             return
@@ -320,6 +466,20 @@ def report_ratios(m: Dict[Tuple[str, str], Result], imports: Dict[str, float]) -
         grown = r.data.get("rss_growth_mib", 0.0)
         print(f"  (g) upload of a {int(r.data.get('mebibytes', 0))} MiB file: peak RSS grew {grown:.1f} MiB "
               f"(target: <= 32 MiB) {'PASS' if grown <= 32 else 'MISS'}")
+    served = served or {}
+    for ours_name, peer_name in [("node mixerlead chunks()", "node fetch+eventsource-parser"),
+                                 ("python mixerlead chunks()", "python httpx+httpx-sse")]:
+        ours_r, peer_r = served.get(ours_name), served.get(peer_name)
+        if not ours_r or not peer_r:
+            continue
+        line(f"(s) {ours_name} vs {peer_name}, requests/s", 1 / ours_r["rate"] if ours_r["rate"] else None,
+             1 / peer_r["rate"] if peer_r["rate"] else None, 5, True)
+        line(f"(s) {ours_name} vs {peer_name}, p99 (peer's / ours)", ours_r["p99_ms"], peer_r["p99_ms"], 3, True)
+    ours_r, peer_r = served.get("node mixerlead chunks()"), served.get("node fetch+eventsource-parser")
+    if ours_r and peer_r and peer_r["rss_mb"]:
+        ratio = ours_r["rss_mb"] / peer_r["rss_mb"]
+        print(f"  {'(s) node mixerlead chunks() peak RSS vs fetch+eventsource-parser':<70} {ratio:>7.2f}x  "
+              f"(target <= 1.2x) {'PASS' if ratio <= 1.2 else 'MISS'}")
     ours, theirs = imports.get("python import mixerlead"), imports.get("python import openai")
     line("(f) import mixerlead vs import openai", ours, theirs, 20, True)
     line("(f) require('mixerlead') vs require('openai')", imports.get("node require mixerlead"),
