@@ -62,6 +62,12 @@
 #define ml_request_options_init(options) ml_request_options_init_size((options), sizeof *(options))
 
 /**
+ * Sets `options` (an ml_client_options) to the defaults and its `size` to the size this
+ * program was built with (the library then reads only the fields that program knows).
+ */
+#define ml_client_options_init(options) ml_client_options_init_size((options), sizeof *(options))
+
+/**
  * The outcome of a call: `ML_OK`, `ML_DONE` (a stream's end), or a negative failure.
  */
 typedef enum {
@@ -212,10 +218,19 @@ typedef struct {
 } ml_request_options;
 
 /**
- * Options of ml_client_new. Call ml_client_options_init first: it sets every field to
- * "default" (NULL strings: environment or default; numbers <= 0 / < 0: default).
+ * Options of ml_client_new. Initialize them with ml_client_options_init(&options), which sets
+ * every field to "default" (NULL strings: environment or default; numbers <= 0 / < 0: default),
+ * then set what you need.
+ *
+ * `size` is the size of the struct the caller was built with: ml_client_options_init sets it.
+ * Fields are only ever appended: a library that knows more fields than `size` covers uses its
+ * defaults for the others, and one that knows fewer ignores the rest.
  */
 typedef struct {
+  /**
+   * sizeof(ml_client_options) as the caller knows it (ml_client_options_init sets it).
+   */
+  size_t size;
   /**
    * The API key; NULL: MIXERLEAD_API_KEY.
    */
@@ -264,6 +279,32 @@ typedef struct {
    * proxy with a plain-http base URL, is ML_ERR_CONFIG naming proxy.
    */
   const char *proxy;
+  /**
+   * Requests per minute for the client's scope (its key, base URL and project, shared by
+   * every client of the process with that scope), paced from the first request on; < 0
+   * (ml_client_options_init sets -1): none, the scope is paced from its first 429 on at a
+   * rate that follows the service; 0: no shared 429 gate and no pacing at all.
+   */
+  double rate_limit;
+  /**
+   * Requests rate_limit lets through at once after an idle spell; < 0 (ml_client_options_init
+   * sets -1): one second's worth, at least 1. 0 is ML_ERR_CONFIG naming rate_limit_burst.
+   */
+  int rate_limit_burst;
+  /**
+   * A Redis server (`redis://host:port/db`, `rediss://…`) holding the scope's pacing and 429
+   * gate, so that every process and machine of a fleet shares one limit; NULL:
+   * MIXERLEAD_RATE_LIMIT_REDIS, else none. When Redis is down or slow the client paces itself
+   * alone (and logs one warning): a request never fails because of Redis. A malformed URL is
+   * ML_ERR_CONFIG naming rate_limit_redis.
+   */
+  const char *rate_limit_redis;
+  /**
+   * At most this many requests of the client (and the clients derived from it) in flight; the
+   * others wait, first come first served (a stream holds its slot until it ends or is freed).
+   * < 0 (ml_client_options_init sets -1): no cap. 0 is ML_ERR_CONFIG naming max_concurrency.
+   */
+  int max_concurrency;
 } ml_client_options;
 
 #ifdef __cplusplus
@@ -348,13 +389,17 @@ ML_API void ml_call_cancel(ml_call *call);
 ML_API void ml_call_free(ml_call *call);
 
 /**
- * Sets every field of `options` to "default".
+ * Sets `options` to the defaults and its `size` field, writing no more than `size` bytes:
+ * `size` is the caller's sizeof(ml_client_options). Use the ml_client_options_init(&options)
+ * macro, which passes it (call this function directly only from a language that cannot expand
+ * C macros). NULL is ignored.
  */
-ML_API void ml_client_options_init(ml_client_options *options);
+ML_API void ml_client_options_init_size(ml_client_options *options, size_t size);
 
 /**
  * Creates a client from `options` (NULL: all defaults, from the environment). On success
- * `*out` holds it; free it with ml_client_free.
+ * `*out` holds it; free it with ml_client_free. Options whose `size` is smaller than the field
+ * itself (not initialized with ml_client_options_init) are ML_ERR_INVALID_ARGUMENT.
  */
 ML_API ml_status ml_client_new(const ml_client_options *options, ml_client **out);
 

@@ -1,20 +1,28 @@
 //! Client options, the client handle, and the models list.
 
 use std::ffi::{c_char, c_int, CString};
+use std::mem::offset_of;
 
 use mixerlead::binding::{block_on, OptionValue};
 use mixerlead::{ChatRequest, Client, ClientBuilder};
 
 use crate::context::{keep_forever, not_in_callback, ours, runtime};
-use crate::options::{ml_request_options, request_options};
+use crate::options::{caller_size, get, init_sized, ml_request_options, put, request_options};
 use crate::status::{c_string, fail, guard, guard_or, ml_status};
 use crate::strings::{cleared, live, null, optional};
 
-/// Options of ml_client_new. Call ml_client_options_init first: it sets every field to
-/// "default" (NULL strings: environment or default; numbers <= 0 / < 0: default).
+/// Options of ml_client_new. Initialize them with ml_client_options_init(&options), which sets
+/// every field to "default" (NULL strings: environment or default; numbers <= 0 / < 0: default),
+/// then set what you need.
+///
+/// `size` is the size of the struct the caller was built with: ml_client_options_init sets it.
+/// Fields are only ever appended: a library that knows more fields than `size` covers uses its
+/// defaults for the others, and one that knows fewer ignores the rest.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct ml_client_options {
+    /// sizeof(ml_client_options) as the caller knows it (ml_client_options_init sets it).
+    pub size: usize,
     /// The API key; NULL: MIXERLEAD_API_KEY.
     pub api_key: *const c_char,
     /// The base URL; NULL: MIXERLEAD_BASE_URL, else https://ai.mixerlead.com/api.
@@ -41,7 +49,28 @@ pub struct ml_client_options {
     /// NULL: HTTPS_PROXY / ALL_PROXY / NO_PROXY from the environment. A malformed URL, or a
     /// proxy with a plain-http base URL, is ML_ERR_CONFIG naming proxy.
     pub proxy: *const c_char,
+    /// Requests per minute for the client's scope (its key, base URL and project, shared by
+    /// every client of the process with that scope), paced from the first request on; < 0
+    /// (ml_client_options_init sets -1): none, the scope is paced from its first 429 on at a
+    /// rate that follows the service; 0: no shared 429 gate and no pacing at all.
+    pub rate_limit: f64,
+    /// Requests rate_limit lets through at once after an idle spell; < 0 (ml_client_options_init
+    /// sets -1): one second's worth, at least 1. 0 is ML_ERR_CONFIG naming rate_limit_burst.
+    pub rate_limit_burst: c_int,
+    /// A Redis server (`redis://host:port/db`, `rediss://…`) holding the scope's pacing and 429
+    /// gate, so that every process and machine of a fleet shares one limit; NULL:
+    /// MIXERLEAD_RATE_LIMIT_REDIS, else none. When Redis is down or slow the client paces itself
+    /// alone (and logs one warning): a request never fails because of Redis. A malformed URL is
+    /// ML_ERR_CONFIG naming rate_limit_redis.
+    pub rate_limit_redis: *const c_char,
+    /// At most this many requests of the client (and the clients derived from it) in flight; the
+    /// others wait, first come first served (a stream holds its slot until it ends or is freed).
+    /// < 0 (ml_client_options_init sets -1): no cap. 0 is ML_ERR_CONFIG naming max_concurrency.
+    pub max_concurrency: c_int,
 }
+
+// put/get and init_sized find `size` at offset 0.
+const _: () = assert!(offset_of!(ml_client_options, size) == 0);
 
 /// A message and its options; NULL model / conversation_id are omitted.
 #[repr(C)]
@@ -72,77 +101,101 @@ pub struct ml_model_list {
     request_id: Option<CString>,
 }
 
-/// Sets every field of `options` to "default".
+/// Sets `options` to the defaults and its `size` field, writing no more than `size` bytes:
+/// `size` is the caller's sizeof(ml_client_options). Use the ml_client_options_init(&options)
+/// macro, which passes it (call this function directly only from a language that cannot expand
+/// C macros). NULL is ignored.
 #[no_mangle]
-pub unsafe extern "C" fn ml_client_options_init(options: *mut ml_client_options) {
+pub unsafe extern "C" fn ml_client_options_init_size(options: *mut ml_client_options, size: usize) {
     guard_or((), || {
-        // SAFETY: NULL or a pointer to writable options, as documented.
-        if let Some(options) = unsafe { options.as_mut() } {
-            *options = ml_client_options {
-                api_key: std::ptr::null(),
-                base_url: std::ptr::null(),
-                project_id: std::ptr::null(),
-                timeout: 0.0,
-                connect_timeout: 0.0,
-                read_timeout: 0.0,
-                max_retry_wait: 0.0,
-                max_retries: -1,
-                allow_insecure_http: false,
-                ca_file: std::ptr::null(),
-                proxy: std::ptr::null(),
-            };
+        // SAFETY: NULL, or the caller's struct with `size` writable bytes (its sizeof).
+        if !unsafe { init_sized(options, size) } {
+            return;
+        }
+        // SAFETY: as above; `put` writes only fields within `size`. The zeroed fields (NULL
+        // strings, 0 seconds, false) are already their defaults.
+        unsafe {
+            put(options, size, offset_of!(ml_client_options, max_retries), -1 as c_int);
+            put(options, size, offset_of!(ml_client_options, rate_limit), -1.0f64);
+            put(options, size, offset_of!(ml_client_options, rate_limit_burst), -1 as c_int);
+            put(options, size, offset_of!(ml_client_options, max_concurrency), -1 as c_int);
         }
     })
 }
 
 /// The client builder for `options`: each option the struct sets goes through the core's
-/// [`ClientBuilder::set`], which names, types and checks options for every binding.
+/// [`ClientBuilder::set`], which names, types and checks options for every binding. Only a
+/// field that differs from its default is passed, and only the fields within the caller's
+/// `size` are read.
 ///
 /// # Safety
-/// `options` is NULL or valid options with NULL or NUL-terminated strings.
+/// `options` is NULL or points to `options->size` readable bytes laid out as ml_client_options,
+/// with NULL or NUL-terminated strings.
 unsafe fn builder(options: *const ml_client_options) -> Result<ClientBuilder, ml_status> {
     let mut builder = Client::builder().surface("c");
-    // SAFETY: as documented for ml_client_new.
-    let Some(o) = (unsafe { options.as_ref() }) else {
+    if options.is_null() {
         return Ok(builder);
-    };
+    }
+    // SAFETY: every ml_client_options starts with its size.
+    let size = unsafe { caller_size(options, "ml_client_options_init")? };
+    macro_rules! field {
+        ($name:ident: $t:ty) => {
+            // SAFETY: the caller's struct has `size` bytes; `get` reads the field only within them.
+            unsafe { get::<_, $t>(options, size, offset_of!(ml_client_options, $name)) }
+        };
+    }
     let set = |builder: ClientBuilder, name: &str, value| builder.set(name, value).map_err(|e| fail(&e));
     let texts = [
-        ("api_key", o.api_key),
-        ("base_url", o.base_url),
-        ("project_id", o.project_id),
-        ("ca_file", o.ca_file),
-        ("proxy", o.proxy),
+        ("api_key", field!(api_key: *const c_char)),
+        ("base_url", field!(base_url: *const c_char)),
+        ("project_id", field!(project_id: *const c_char)),
+        ("ca_file", field!(ca_file: *const c_char)),
+        ("proxy", field!(proxy: *const c_char)),
+        ("rate_limit_redis", field!(rate_limit_redis: *const c_char)),
     ];
     for (name, pointer) in texts {
         // SAFETY: the string fields are NULL or NUL-terminated.
-        if let Some(text) = unsafe { optional(pointer, name)? } {
+        if let Some(text) = unsafe { optional(pointer.unwrap_or(std::ptr::null()), name)? } {
             builder = set(builder, name, OptionValue::Text(text))?;
         }
     }
     let seconds = [
-        ("timeout", o.timeout),
-        ("connect_timeout", o.connect_timeout),
-        ("read_timeout", o.read_timeout),
-        ("max_retry_wait", o.max_retry_wait),
+        ("timeout", field!(timeout: f64)),
+        ("connect_timeout", field!(connect_timeout: f64)),
+        ("read_timeout", field!(read_timeout: f64)),
+        ("max_retry_wait", field!(max_retry_wait: f64)),
     ];
     for (name, value) in seconds {
         // Only a positive value (or NaN, which the core refuses) counts; <= 0 means default.
-        if value.is_nan() || value > 0.0 {
+        if let Some(value) = value.filter(|v| v.is_nan() || *v > 0.0) {
             builder = set(builder, name, OptionValue::Number(value))?;
         }
     }
-    if o.max_retries >= 0 {
-        builder = set(builder, "max_retries", OptionValue::Number(o.max_retries.into()))?;
+    // rate_limit 0 turns traffic control off: only < 0 means default (NaN reaches the core).
+    if let Some(rate) = field!(rate_limit: f64).filter(|v| v.is_nan() || *v >= 0.0) {
+        builder = set(builder, "rate_limit", OptionValue::Number(rate))?;
     }
-    if o.allow_insecure_http {
+    let counts = [
+        ("max_retries", field!(max_retries: c_int)),
+        ("rate_limit_burst", field!(rate_limit_burst: c_int)),
+        ("max_concurrency", field!(max_concurrency: c_int)),
+    ];
+    for (name, value) in counts {
+        // < 0 means default; 0 reaches the core (which refuses a zero burst or concurrency).
+        if let Some(value) = value.filter(|n| *n >= 0) {
+            builder = set(builder, name, OptionValue::Number(value.into()))?;
+        }
+    }
+    // A C bool is read as its byte: any non-zero value is true.
+    if field!(allow_insecure_http: u8).is_some_and(|b| b != 0) {
         builder = set(builder, "allow_insecure_http", OptionValue::Flag(true))?;
     }
     Ok(builder)
 }
 
 /// Creates a client from `options` (NULL: all defaults, from the environment). On success
-/// `*out` holds it; free it with ml_client_free.
+/// `*out` holds it; free it with ml_client_free. Options whose `size` is smaller than the field
+/// itself (not initialized with ml_client_options_init) are ML_ERR_INVALID_ARGUMENT.
 #[no_mangle]
 pub unsafe extern "C" fn ml_client_new(options: *const ml_client_options, out: *mut *mut ml_client) -> ml_status {
     guard(|| {

@@ -1,5 +1,6 @@
-//! Per-request options (`ml_request_options`): a struct with a leading `size`, so that fields
-//! can be appended without breaking programs built against an older header.
+//! Per-request options (`ml_request_options`), and the helpers of every options struct with a
+//! leading `size` (`ml_request_options`, `ml_client_options`), so that fields can be appended
+//! without breaking programs built against an older header.
 
 use std::ffi::{c_char, c_int};
 use std::mem::{offset_of, size_of};
@@ -34,6 +35,9 @@ pub struct ml_request_options {
     pub header_count: usize,
 }
 
+// put/get and init_sized find `size` at offset 0.
+const _: () = assert!(offset_of!(ml_request_options, size) == 0);
+
 /// Sets `options` to the defaults (the client's options) and its `size` field, writing no more
 /// than `size` bytes: `size` is the caller's sizeof(ml_request_options). Use the
 /// ml_request_options_init(&options) macro, which passes it (call this function directly only
@@ -41,13 +45,12 @@ pub struct ml_request_options {
 #[no_mangle]
 pub unsafe extern "C" fn ml_request_options_init_size(options: *mut ml_request_options, size: usize) {
     guard_or((), || {
-        if options.is_null() || size < size_of::<usize>() {
+        // SAFETY: NULL, or the caller's struct with `size` writable bytes (its sizeof).
+        if !unsafe { init_sized(options, size) } {
             return;
         }
-        // SAFETY: the caller's struct has `size` writable bytes (its sizeof).
+        // SAFETY: as above; `put` writes only fields within `size`.
         unsafe {
-            std::ptr::write_bytes(options.cast::<u8>(), 0, size);
-            put(options, size, offset_of!(ml_request_options, size), size);
             put(options, size, offset_of!(ml_request_options, timeout), 0.0f64);
             put(options, size, offset_of!(ml_request_options, max_retries), -1 as c_int);
             put(options, size, offset_of!(ml_request_options, headers), std::ptr::null::<*const c_char>());
@@ -61,24 +64,60 @@ fn fits<T>(offset: usize, size: usize) -> bool {
     offset.checked_add(size_of::<T>()).is_some_and(|end| end <= size)
 }
 
-/// Writes the field at `offset` when it fits in the caller's `size` bytes.
+/// Writes the field at `offset` of the caller's struct `S` when it fits in its `size` bytes.
 ///
 /// # Safety
-/// `options` has `size` writable bytes; `offset` is the offset of a field of type `T`.
-unsafe fn put<T>(options: *mut ml_request_options, size: usize, offset: usize, value: T) {
+/// `options` has `size` writable bytes; `offset` is the offset of a field of type `T` in `S`.
+pub(crate) unsafe fn put<S, T>(options: *mut S, size: usize, offset: usize, value: T) {
     if fits::<T>(offset, size) {
         // SAFETY: within the caller's struct, at the field's (aligned) offset.
         unsafe { options.cast::<u8>().add(offset).cast::<T>().write(value) };
     }
 }
 
-/// Reads the field at `offset` when it fits in the caller's `size` bytes.
+/// Reads the field at `offset` of the caller's struct `S` when it fits in its `size` bytes.
 ///
 /// # Safety
-/// `options` has `size` readable bytes; `offset` is the offset of a field of type `T`.
-unsafe fn get<T: Copy>(options: *const ml_request_options, size: usize, offset: usize) -> Option<T> {
+/// `options` has `size` readable bytes; `offset` is the offset of a field of type `T` in `S`,
+/// and `T` has no invalid bit patterns (read a C `bool` as `u8`).
+pub(crate) unsafe fn get<S, T: Copy>(options: *const S, size: usize, offset: usize) -> Option<T> {
     // SAFETY: within the caller's struct, at the field's (aligned) offset.
     fits::<T>(offset, size).then(|| unsafe { options.cast::<u8>().add(offset).cast::<T>().read() })
+}
+
+/// Zeroes the caller's struct `S` of `size` bytes (fields this library does not know included)
+/// and sets its leading `size`; false (nothing written) for NULL or a `size` too small for it.
+/// The `_init_size` functions then `put` their defaults.
+///
+/// # Safety
+/// `options` is NULL or has `size` writable bytes and starts with its `size` field.
+pub(crate) unsafe fn init_sized<S>(options: *mut S, size: usize) -> bool {
+    if options.is_null() || size < size_of::<usize>() {
+        return false;
+    }
+    // SAFETY: the caller's struct has `size` writable bytes (its sizeof).
+    unsafe {
+        std::ptr::write_bytes(options.cast::<u8>(), 0, size);
+        put(options, size, 0, size);
+    }
+    true
+}
+
+/// The `size` a caller's struct `S` starts with (the bytes the library may read); below the
+/// size of that field, the invalid-argument failure telling to use the `init` macro.
+///
+/// # Safety
+/// `options` is not NULL and starts with its `size` field.
+pub(crate) unsafe fn caller_size<S>(options: *const S, init: &str) -> Result<usize, ml_status> {
+    // SAFETY: every such struct starts with its size.
+    let size = unsafe { options.cast::<usize>().read() };
+    if size < size_of::<usize>() {
+        return Err(fail_with(
+            ErrorKind::InvalidArgument,
+            &format!("options->size is {size}: initialize the options with {init}(&options)"),
+        ));
+    }
+    Ok(size)
 }
 
 /// The core's options from C options (NULL: none). A missing `size`, a NULL header array or
@@ -93,20 +132,14 @@ pub(crate) unsafe fn request_options(options: *const ml_request_options) -> Resu
         return Ok(out);
     }
     // SAFETY: every ml_request_options starts with its size.
-    let size = unsafe { options.cast::<usize>().read() };
-    if size < size_of::<usize>() {
-        return Err(fail_with(
-            ErrorKind::InvalidArgument,
-            &format!("options->size is {size}: initialize the options with ml_request_options_init(&options)"),
-        ));
-    }
+    let size = unsafe { caller_size(options, "ml_request_options_init")? };
     // SAFETY: the caller's struct has `size` bytes; `get` reads only fields within them.
     let (timeout, max_retries, headers, count) = unsafe {
         (
-            get::<f64>(options, size, offset_of!(ml_request_options, timeout)),
-            get::<c_int>(options, size, offset_of!(ml_request_options, max_retries)),
-            get::<*const *const c_char>(options, size, offset_of!(ml_request_options, headers)),
-            get::<usize>(options, size, offset_of!(ml_request_options, header_count)),
+            get::<_, f64>(options, size, offset_of!(ml_request_options, timeout)),
+            get::<_, c_int>(options, size, offset_of!(ml_request_options, max_retries)),
+            get::<_, *const *const c_char>(options, size, offset_of!(ml_request_options, headers)),
+            get::<_, usize>(options, size, offset_of!(ml_request_options, header_count)),
         )
     };
     if let Some(seconds) = timeout.filter(|s| s.is_nan() || *s > 0.0) {

@@ -354,7 +354,7 @@ static void test_nulls_and_bad_input(void) {
   CHECK(ml_model_list_id(NULL, 0) == NULL && ml_model_list_name(NULL, 0) == NULL);
   CHECK(ml_model_list_task(NULL, 0) == NULL && !ml_model_list_requires_paid(NULL, 0));
   CHECK(ml_stream_conversation_id(NULL) == NULL);
-  ml_client_options_init(NULL);
+  ml_client_options_init_size(NULL, sizeof(ml_client_options));
   ml_client_free(NULL);
   ml_model_list_free(NULL);
   ml_stream_free(NULL);
@@ -575,6 +575,193 @@ static void test_request_options_size(void) {
   size_t tiny = 0;
   ml_request_options_init_size((ml_request_options *)(void *)&tiny, 3); /* too small for size: untouched */
   CHECK(tiny == 0);
+}
+
+/* ---- ml_client_options: a leading size, fields appended (issue 20, item 1) ---- */
+
+/* ml_client_options as a program built against the header before the traffic-control fields
+ * knows it: the size and the fields up to proxy. */
+struct old_client_options {
+  size_t size;
+  const char *api_key, *base_url, *project_id;
+  double timeout, connect_timeout, read_timeout, max_retry_wait;
+  int max_retries;
+  bool allow_insecure_http;
+  const char *ca_file, *proxy;
+};
+_Static_assert(sizeof(struct old_client_options) == offsetof(ml_client_options, rate_limit),
+               "the old layout is the prefix of ml_client_options before rate_limit");
+
+static void test_client_options_init(void) {
+  ml_client_options options;
+  memset(&options, 0x5a, sizeof options);
+  ml_client_options_init(&options);
+  CHECK(options.size == sizeof options);
+  CHECK(options.api_key == NULL && options.base_url == NULL && options.project_id == NULL);
+  CHECK(options.timeout == 0 && options.connect_timeout == 0 && options.read_timeout == 0);
+  CHECK(options.max_retry_wait == 0 && options.max_retries == -1 && !options.allow_insecure_http);
+  CHECK(options.ca_file == NULL && options.proxy == NULL);
+  CHECK(options.rate_limit == -1 && options.rate_limit_burst == -1);
+  CHECK(options.rate_limit_redis == NULL && options.max_concurrency == -1);
+  /* The defaults pass nothing to the core (NULL options, every default, is in
+   * test_client_from_environment). */
+  char url[512];
+  scenario_url(url, sizeof url, "id=copt_client_init");
+  options.api_key = KEY;
+  options.base_url = url;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  ml_model_list_free(models);
+  ml_client_free(client);
+  CHECK(emulator_stat("copt_client_init", "requests") == 1);
+}
+
+/* A program built against an older header passes a smaller struct; one built against a newer
+ * header, a larger one. ml_client_options_init writes, and ml_client_new reads, only what fits. */
+static void test_client_options_size(void) {
+  union {
+    struct old_client_options old;
+    ml_client_options options;
+    unsigned char bytes[sizeof(ml_client_options) + 32];
+  } older, newer;
+  memset(&older, 0xa5, sizeof older);
+  ml_client_options_init_size((ml_client_options *)(void *)&older.old, sizeof older.old);
+  CHECK(older.old.size == sizeof older.old && older.old.api_key == NULL && older.old.max_retries == -1);
+  CHECK(older.old.timeout == 0 && !older.old.allow_insecure_http && older.old.proxy == NULL);
+  bool untouched = true;
+  for (size_t i = sizeof older.old; i < sizeof older; i++) untouched &= older.bytes[i] == 0xa5;
+  CHECK(untouched);
+  /* What lies past its size is not the library's to read: values there that would fail, or
+   * crash if read (a wild string), must change nothing. */
+  older.options.rate_limit = NAN;
+  older.options.rate_limit_burst = 0;
+  older.options.rate_limit_redis = (const char *)(uintptr_t)0x1;
+  older.options.max_concurrency = 0;
+  char url[512];
+  scenario_url(url, sizeof url, "id=copt_client_older");
+  older.old.api_key = KEY;
+  older.old.base_url = url;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new((const ml_client_options *)(void *)&older.old, &client), ML_OK);
+  ml_chat_request request = {"from an older program", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  char text[4096];
+  int pieces = 0;
+  CHECK_STATUS(read_all(stream, text, sizeof text, &pieces), ML_DONE);
+  CHECK(strstr(text, "from an older program") != NULL);
+  ml_stream_free(stream);
+  ml_client_free(client);
+  /* The old fields are read: max_retries = 0 makes one attempt, not three. */
+  scenario_url(url, sizeof url, "id=copt_client_older_once;fail=503;retry_after=0.01");
+  older.old.max_retries = 0;
+  CHECK_STATUS(ml_client_new((const ml_client_options *)(void *)&older.old, &client), ML_OK);
+  ml_model_list *models = NULL;
+  CHECK_STATUS(ml_models_list(client, &models), ML_ERR_STATUS);
+  CHECK(emulator_stat("copt_client_older_once", "requests") == 1);
+  ml_client_free(client);
+
+  /* A newer program's struct: the fields this library does not know are zeroed by init and
+   * ignored by ml_client_new, whatever they hold. */
+  memset(&newer, 0xa5, sizeof newer);
+  ml_client_options_init_size(&newer.options, sizeof newer);
+  CHECK(newer.options.size == sizeof newer && newer.options.max_concurrency == -1);
+  CHECK(newer.options.rate_limit == -1 && newer.options.rate_limit_redis == NULL);
+  CHECK(newer.bytes[sizeof newer - 1] == 0);
+  memset(newer.bytes + sizeof(ml_client_options), 0xa5, sizeof newer - sizeof(ml_client_options));
+  newer.options.api_key = KEY;
+  scenario_url(url, sizeof url, "id=copt_client_newer");
+  newer.options.base_url = url;
+  CHECK_STATUS(ml_client_new(&newer.options, &client), ML_OK);
+  CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+  ml_model_list_free(models);
+  ml_client_free(client);
+
+  /* A size smaller than the size field itself: not initialized. */
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  size_t sizes[] = {0, 1, sizeof(size_t) - 1};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    options.size = sizes[i];
+    client = (ml_client *)0x1;
+    CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_INVALID_ARGUMENT);
+    CHECK(client == NULL);
+    CHECK(strstr(ml_last_error_message(), "ml_client_options_init") != NULL);
+  }
+  ml_client_options_init_size(NULL, sizeof(ml_client_options));
+  size_t tiny = 0;
+  ml_client_options_init_size((ml_client_options *)(void *)&tiny, 3); /* too small for size: untouched */
+  CHECK(tiny == 0);
+}
+
+/* The traffic-control fields reach the core's ClientBuilder::set by name, and the core checks
+ * them there, before anything is sent.
+ * NEEDS THE CORE'S TRAFFIC-CONTROL OPTIONS (issue 20; core/src/config.rs): until the core knows
+ * these names it refuses each with "unknown client option", and these checks fail. */
+static void test_traffic_control_options(void) {
+  char url[512];
+  scenario_url(url, sizeof url, "id=copt_traffic");
+  ml_client_options options;
+  ml_client *client = NULL;
+  struct {
+    double rate_limit;
+    int rate_limit_burst;
+    const char *rate_limit_redis;
+    int max_concurrency;
+    const char *named;
+  } bad[] = {
+      {-1, 0, NULL, -1, "rate_limit_burst"},
+      {600, 0, NULL, -1, "rate_limit_burst"},
+      {-1, -1, NULL, 0, "max_concurrency"},
+      {-1, -1, "not a url", -1, "rate_limit_redis"},
+      {-1, -1, "http://127.0.0.1:6379", -1, "rate_limit_redis"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ml_client_options_init(&options);
+    options.api_key = KEY;
+    options.base_url = url;
+    options.rate_limit = bad[i].rate_limit;
+    options.rate_limit_burst = bad[i].rate_limit_burst;
+    options.rate_limit_redis = bad[i].rate_limit_redis;
+    options.max_concurrency = bad[i].max_concurrency;
+    client = (ml_client *)0x1;
+    CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_CONFIG);
+    CHECK(client == NULL);
+    const char *message = ml_last_error_message();
+    if (!strstr(message, bad[i].named) || strstr(message, "unknown client option"))
+      fprintf(stderr, "case %zu (%s): %s\n", i, bad[i].named, message);
+    CHECK(strstr(message, bad[i].named) != NULL);
+    CHECK(strstr(message, "unknown client option") == NULL);
+  }
+  /* Not UTF-8: refused by the binding, naming the field. */
+  ml_client_options_init(&options);
+  options.rate_limit_redis = "redis://caf\xe9";
+  CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(ml_last_error_message(), "rate_limit_redis") != NULL);
+
+  /* Good values give a working client: a rate and burst, a cap, and traffic control off. */
+  struct {
+    double rate_limit;
+    int rate_limit_burst, max_concurrency;
+  } good[] = {{6000, 10, 4}, {0, -1, -1}, {-1, -1, 1}, {120.5, -1, -1}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    ml_client_options_init(&options);
+    options.api_key = KEY;
+    options.base_url = url;
+    options.rate_limit = good[i].rate_limit;
+    options.rate_limit_burst = good[i].rate_limit_burst;
+    options.max_concurrency = good[i].max_concurrency;
+    client = NULL;
+    CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+    ml_model_list *models = NULL;
+    if (client) CHECK_STATUS(ml_models_list(client, &models), ML_OK);
+    ml_model_list_free(models);
+    ml_client_free(client);
+  }
+  CHECK(emulator_stat("copt_traffic", "requests") == (long)(sizeof good / sizeof good[0]));
 }
 
 /* ---- Response metadata: request ids ---- */
@@ -1479,6 +1666,9 @@ int main(void) {
   RUN(test_request_options_override_the_clients);
   RUN(test_bad_request_options);
   RUN(test_request_options_size);
+  RUN(test_client_options_init);
+  RUN(test_client_options_size);
+  RUN(test_traffic_control_options);
   RUN(test_request_ids);
   RUN(test_ca_file_and_proxy);
   RUN(test_request_knowledge);
