@@ -47,6 +47,23 @@ export interface ClientOptions {
    */
   proxy?: string;
   /**
+   * Paces every request of this key, base URL and project in the process to this many a
+   * minute from the start, with bursts of `rateLimitBurst`. `0` turns traffic control off (no
+   * shared 429 gate, no adaptive pacing). Without it the scope is paced only from its first
+   * 429, at a rate that follows the service.
+   */
+  rateLimit?: number;
+  /** Requests `rateLimit` lets through at once after an idle spell (default: one second's worth, at least 1). */
+  rateLimitBurst?: number;
+  /**
+   * A Redis server (`redis://…`, `rediss://…`) holding the pacing and the 429 gate, so every
+   * process and machine of a fleet shares one limit; else `MIXERLEAD_RATE_LIMIT_REDIS`. When
+   * Redis is down or slow the client paces itself alone; a request never fails because of it.
+   */
+  rateLimitRedis?: string;
+  /** At most this many requests of the client (and the clients derived from it) in flight; a stream holds its place to its end. */
+  maxConcurrency?: number;
+  /**
    * Receives the client's log: each attempt (method, path), each retry (reason, wait), each
    * response (status, request id, elapsed time), each stream's end (pieces, bytes) or failure.
    * A record is one string, handed to the logger's method for its level — `debug` (attempts,

@@ -37,7 +37,7 @@ pub fn run(args: ChatArgs) -> Result<(), Failure> {
         None if io::stdin().is_terminal() => None,
         None => usage_error("chat", "a MESSAGE is needed: give it as an argument, or `-` to read it from stdin"),
     };
-    let chat = Chat { client: Client::from_env()?, model: args.model, json: args.json };
+    let chat = Chat { client: crate::client()?, model: args.model, json: args.json };
     let Some(message) = message else {
         return chat.session(args.conversation);
     };

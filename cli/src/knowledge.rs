@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use mixerlead::runtime::block_on;
-use mixerlead::{Client, Indexing, NewSource, Source};
+use mixerlead::{Indexing, NewSource, Source};
 
 use crate::output::{list_json, or_empty, print_json, print_line, Table};
 use crate::term::printable;
@@ -136,7 +136,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: KnowledgeArgs) -> Result<(), Failure> {
-    let client = Client::from_env()?;
+    let client = crate::client()?;
     let knowledge = client.knowledge();
     match args.command {
         KnowledgeCommand::Add(args) => {

@@ -26,6 +26,7 @@ Environment:
   MIXERLEAD_PROJECT_ID   sent as X-Project-Id: the project whose knowledge, agents and
                          artifacts the commands use
   MIXERLEAD_MAX_RETRIES  retries after a failed attempt (default 2)
+  MIXERLEAD_RATE_LIMIT_REDIS  a Redis server sharing the rate limit across processes
   MIXERLEAD_LOG=debug    attempts, retries and waits on stderr";
 
 /// MixerLead's Workspace API from the command line: models, chat, the knowledge base, skills,
@@ -35,6 +36,36 @@ Environment:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Pace this command's requests to N a minute (0: no shared 429 gate, no pacing)
+    #[arg(long, value_name = "N", global = true)]
+    rate_limit: Option<f64>,
+    /// At most N requests in flight at once
+    #[arg(long, value_name = "N", global = true)]
+    max_concurrency: Option<i64>,
+    /// A Redis server (redis://…) sharing the rate limit with other processes
+    /// (else MIXERLEAD_RATE_LIMIT_REDIS)
+    #[arg(long, value_name = "URL", global = true)]
+    rate_limit_redis: Option<String>,
+}
+
+/// The traffic-control flags, set once from the command line.
+static TRAFFIC: std::sync::OnceLock<(Option<f64>, Option<i64>, Option<String>)> = std::sync::OnceLock::new();
+
+/// The client of every command: the environment, and the traffic-control flags.
+pub fn client() -> Result<Client, mixerlead::Error> {
+    let mut builder = Client::builder();
+    if let Some((rate, concurrency, redis)) = TRAFFIC.get() {
+        if let Some(rate) = rate {
+            builder = builder.rate_limit(*rate);
+        }
+        if let Some(n) = concurrency {
+            builder = builder.max_concurrency(*n);
+        }
+        if let Some(url) = redis {
+            builder = builder.rate_limit_redis(url.clone());
+        }
+    }
+    builder.build()
 }
 
 #[derive(Subcommand)]
@@ -135,6 +166,7 @@ impl From<mixerlead::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors: exit 2; --help, --version: exit 0
+    let _ = TRAFFIC.set((cli.rate_limit, cli.max_concurrency, cli.rate_limit_redis));
     let result = match cli.command {
         Command::Models(args) => models(args),
         Command::Chat(args) => chat::run(args),
@@ -163,7 +195,7 @@ pub fn usage_error(subcommand: &str, message: &str) -> ! {
 }
 
 fn models(args: ModelsArgs) -> Result<(), Failure> {
-    let client = Client::from_env()?;
+    let client = crate::client()?;
     let models = block_on(client.list_models())?;
     let mut out = std::io::stdout().lock();
     let written = if args.json {

@@ -3,7 +3,7 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use mixerlead::runtime::block_on;
-use mixerlead::{AgentType, Client, Record};
+use mixerlead::{AgentType, Record};
 use serde_json::{Map, Value};
 
 use crate::output::{list_json, or_empty, print_json, print_line, Table};
@@ -62,7 +62,7 @@ fn variable(text: &str) -> Result<(String, Value), String> {
 }
 
 pub fn skills(args: SkillsArgs) -> Result<(), Failure> {
-    let client = Client::from_env()?;
+    let client = crate::client()?;
     let skills = client.skills();
     match args.command {
         SkillsCommand::List(args) => {
@@ -149,7 +149,7 @@ fn json_object(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 pub fn agents(args: AgentsArgs) -> Result<(), Failure> {
-    let client = Client::from_env()?;
+    let client = crate::client()?;
     let agents = client.agents();
     match args.command {
         AgentsCommand::List(args) => {
@@ -189,7 +189,7 @@ enum ArtifactsCommand {
 }
 
 pub fn artifacts(args: ArtifactsArgs) -> Result<(), Failure> {
-    let client = Client::from_env()?;
+    let client = crate::client()?;
     match args.command {
         ArtifactsCommand::List(args) => {
             let list = block_on(client.artifacts().list())?;

@@ -58,7 +58,8 @@ impl Client {
     /// ```
     pub fn with_options(&self, change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder>) -> Result<Client> {
         let builder = change(self.inner.config.source.clone())?;
-        let config = Config::resolve(builder, &|name| std::env::var(name).ok())?;
+        let mut config = Config::resolve(builder, &|name| std::env::var(name).ok())?;
+        config.traffic.share_slots_with(&self.inner.config.traffic);
         let transport = Transport::new(&config, Some(&self.inner.transport))?;
         Ok(Client { inner: Arc::new(Inner { config, transport }) })
     }

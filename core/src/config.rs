@@ -18,6 +18,9 @@ pub const ENV_PROJECT_ID: &str = "MIXERLEAD_PROJECT_ID";
 pub const ENV_MAX_RETRIES: &str = "MIXERLEAD_MAX_RETRIES";
 /// Environment variable that, set to `1`, allows plain `http://` to any host.
 pub const ENV_ALLOW_INSECURE_HTTP: &str = "MIXERLEAD_ALLOW_INSECURE_HTTP";
+/// Environment variable naming the Redis server (`redis://…`, `rediss://…`) that holds a
+/// fleet's shared rate limit.
+pub const ENV_RATE_LIMIT_REDIS: &str = "MIXERLEAD_RATE_LIMIT_REDIS";
 
 /// Default seconds until response headers, per attempt.
 pub const DEFAULT_TIMEOUT: f64 = 60.0;
@@ -45,6 +48,10 @@ pub struct ClientBuilder {
     pub(crate) allow_insecure_http: Option<bool>,
     pub(crate) ca_file: Option<String>,
     pub(crate) proxy: Option<String>,
+    pub(crate) rate_limit: Option<f64>,
+    pub(crate) rate_limit_burst: Option<i64>,
+    pub(crate) rate_limit_redis: Option<String>,
+    pub(crate) max_concurrency: Option<i64>,
     pub(crate) surface: Option<&'static str>,
     pub(crate) runtime: Option<String>,
     pub(crate) platform: Option<(String, String)>,
@@ -99,6 +106,13 @@ impl OptionValue {
         }
     }
 
+    fn number(self, name: &str) -> Result<f64> {
+        match self {
+            OptionValue::Number(n) => Ok(n),
+            other => Err(Error::invalid(format!("{name} must be a number, got {other}"))),
+        }
+    }
+
     pub(crate) fn count(self, name: &str) -> Result<i64> {
         match self {
             OptionValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
@@ -134,6 +148,10 @@ impl ClientBuilder {
             }
             "ca_file" | "caFile" => self.ca_file = Some(value.text("ca_file")?),
             "proxy" => self.proxy = Some(value.text("proxy")?),
+            "rate_limit" | "rateLimit" => self.rate_limit = Some(value.number("rate_limit")?),
+            "rate_limit_burst" | "rateLimitBurst" => self.rate_limit_burst = Some(value.count("rate_limit_burst")?),
+            "rate_limit_redis" | "rateLimitRedis" => self.rate_limit_redis = Some(value.text("rate_limit_redis")?),
+            "max_concurrency" | "maxConcurrency" => self.max_concurrency = Some(value.count("max_concurrency")?),
             other => return Err(Error::config(format!("unknown client option {other:?}"))),
         }
         Ok(self)
@@ -151,6 +169,40 @@ impl ClientBuilder {
     /// applies. Not allowed with a plain-http base URL, whose requests never use a proxy.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
+        self
+    }
+
+    /// Paces every request of this client's scope (its key, base URL and project, in the whole
+    /// process) to `per_minute` requests a minute from the start, with bursts of
+    /// [`ClientBuilder::rate_limit_burst`]: a known plan limit is never hit. `0` turns traffic
+    /// control off (no shared 429 gate, no adaptive pacing). Without it, the scope is paced only
+    /// from its first 429 on, at a rate that follows the service.
+    pub fn rate_limit(mut self, per_minute: f64) -> Self {
+        self.rate_limit = Some(per_minute);
+        self
+    }
+
+    /// Requests [`ClientBuilder::rate_limit`] lets through at once after an idle spell
+    /// (default: one second's worth, at least 1).
+    pub fn rate_limit_burst(mut self, burst: i64) -> Self {
+        self.rate_limit_burst = Some(burst);
+        self
+    }
+
+    /// A Redis server (`redis://host:port/db`, `rediss://…`) holding the scope's pacing and
+    /// 429 gate, so that every process and machine of a fleet shares one limit; else
+    /// `MIXERLEAD_RATE_LIMIT_REDIS`. When Redis is down or slow the client paces itself alone
+    /// (and says so once); a request never fails because of Redis.
+    pub fn rate_limit_redis(mut self, url: impl Into<String>) -> Self {
+        self.rate_limit_redis = Some(url.into());
+        self
+    }
+
+    /// At most `n` requests of this client (and the clients derived from it) in flight; the
+    /// others wait their turn, first come first served. A stream holds its place until it
+    /// ends, is closed or dropped.
+    pub fn max_concurrency(mut self, n: i64) -> Self {
+        self.max_concurrency = Some(n);
         self
     }
 
@@ -287,6 +339,8 @@ pub(crate) struct Config {
     pub proxy: Option<String>,
     /// The `User-Agent` header's value.
     pub user_agent: String,
+    /// Traffic control: the scope's shared gate and pacing, the concurrency slots.
+    pub traffic: crate::traffic::Traffic,
     /// What this was resolved from, for [`crate::Client::with_options`].
     pub source: ClientBuilder,
     /// Where the client's log records go.
@@ -357,6 +411,13 @@ impl Config {
             user_agent.push_str(&runtime);
         }
         check_header_value("the User-Agent", &user_agent)?;
+        let traffic = crate::traffic::Traffic::resolve(
+            b.rate_limit,
+            b.rate_limit_burst,
+            b.rate_limit_redis.or_else(|| env(ENV_RATE_LIMIT_REDIS).filter(|u| !u.trim().is_empty())),
+            b.max_concurrency,
+            (&api_key, &base_url, project_id.as_deref()),
+        )?;
         Ok(Config {
             api_key,
             base_url,
@@ -369,6 +430,7 @@ impl Config {
             ca_file,
             proxy,
             user_agent,
+            traffic,
             log: source.log.clone(),
             source,
         })

@@ -45,6 +45,7 @@ mod request_options;
 mod retry;
 pub mod runtime;
 mod stream;
+mod traffic;
 mod transport;
 
 pub use api::agents::{AgentType, Agents, Record};
@@ -64,7 +65,7 @@ pub use config::OptionValue;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, ENV_ALLOW_INSECURE_HTTP, ENV_API_KEY, ENV_BASE_URL, ENV_MAX_RETRIES,
-    ENV_PROJECT_ID,
+    ENV_PROJECT_ID, ENV_RATE_LIMIT_REDIS,
 };
 pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;

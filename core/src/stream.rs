@@ -248,6 +248,8 @@ pub struct ChatStream {
     info: StreamInfo,
     read_timeout: Duration,
     silence: Pin<Box<Sleep>>,
+    /// The call's concurrency slot (`max_concurrency`), released when the body is done.
+    slot: Option<crate::traffic::Slot>,
 }
 
 impl fmt::Debug for ChatStream {
@@ -284,7 +286,14 @@ impl ChatStream {
             info,
             read_timeout,
             silence: Box::pin(tokio::time::sleep(read_timeout)),
+            slot: None,
         }
+    }
+
+    /// This stream, holding the call's concurrency slot until its body is done.
+    pub(crate) fn holding(mut self, slot: crate::traffic::Slot) -> ChatStream {
+        self.slot = Some(slot);
+        self
     }
 
     /// The conversation id, once the service has named it; `None` until then.
@@ -376,6 +385,7 @@ impl ChatStream {
             self.log.debug(format_args!("stream closed by the caller after {} pieces", self.pieces_out));
         }
         self.body = None;
+        self.slot = None;
         self.info.discard_undelivered();
         self.decoded.pieces.clear();
         self.served = 0;
@@ -397,6 +407,7 @@ impl ChatStream {
         self.info.end_as(StreamState::Failed);
         self.finished = true;
         self.body = None;
+        self.slot = None;
         self.log_end(Some(&failure));
         let partial = self.info.text();
         Some(failure.with_partial_text(partial))
@@ -447,6 +458,7 @@ impl ChatStream {
             }
             Poll::Ready(None) => {
                 self.body = None;
+                self.slot = None;
                 self.finished = true;
                 self.decoder.finish(&mut self.decoded)
             }
@@ -477,6 +489,9 @@ impl ChatStream {
             }
         }
         self.decoded.events.clear();
+        if self.body.is_none() {
+            self.slot = None; // the request is over: its concurrency slot is free
+        }
         let new = &self.decoded.pieces.text()[before..];
         if !new.is_empty() {
             self.info.decoded(new);
@@ -486,6 +501,7 @@ impl ChatStream {
     fn fail(&mut self, error: Error) {
         self.failure.get_or_insert(error);
         self.body = None;
+        self.slot = None;
     }
 
     /// Writes the log record of the stream's end (once): its size, or its failure.

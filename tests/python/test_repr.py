@@ -61,7 +61,8 @@ async def test_async_stream_repr_shows_ids_and_state(emu: Emulator) -> None:
 
 
 def instances(emu: Emulator) -> Dict[str, Callable[[], object]]:
-    c = client(emu)
+    # A key of its own: the sources it adds must not ground other tests' replies.
+    c = mixerlead.Client(KEY + "_repr", base_url=emu.url())
     return {
         "Client": lambda: c,
         "AsyncClient": lambda: mixerlead.AsyncClient(KEY, base_url=emu.url()),

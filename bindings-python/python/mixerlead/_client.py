@@ -49,6 +49,10 @@ class _Base:
         allow_insecure_http: Optional[bool] = None,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         proxy: Optional[str] = None,
+        rate_limit: Optional[float] = None,
+        rate_limit_burst: Optional[int] = None,
+        rate_limit_redis: Optional[str] = None,
+        max_concurrency: Optional[int] = None,
     ) -> None:
         # One value to the core, which knows every option by name (None: environment, default).
         self._native_client = _native.NativeClient(
@@ -64,6 +68,10 @@ class _Base:
                 "allow_insecure_http": allow_insecure_http,
                 "ca_file": ca_file,
                 "proxy": proxy,
+                "rate_limit": rate_limit,
+                "rate_limit_burst": rate_limit_burst,
+                "rate_limit_redis": rate_limit_redis,
+                "max_concurrency": max_concurrency,
             }
         )
         self._add_resources()
@@ -82,6 +90,10 @@ class _Base:
         allow_insecure_http: Optional[bool] = None,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         proxy: Optional[str] = None,
+        rate_limit: Optional[float] = None,
+        rate_limit_burst: Optional[int] = None,
+        rate_limit_redis: Optional[str] = None,
+        max_concurrency: Optional[int] = None,
     ) -> _Client:
         """A client with the given options changed (the others as this client has them), sharing
         this client's connection pool (unless ``connect_timeout``, ``ca_file`` or ``proxy``
@@ -101,6 +113,10 @@ class _Base:
             "allow_insecure_http": allow_insecure_http,
             "ca_file": ca_file,
             "proxy": proxy,
+            "rate_limit": rate_limit,
+            "rate_limit_burst": rate_limit_burst,
+            "rate_limit_redis": rate_limit_redis,
+            "max_concurrency": max_concurrency,
         }
         derived = object.__new__(type(self))
         derived._native_client = self._live.with_options(options)
@@ -230,6 +246,15 @@ class Client(_Base):
     ``proxy`` is the URL every request goes through (``http://``, ``https://`` or
     ``socks5://``), instead of ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` from the
     environment (``NO_PROXY`` still applies).
+
+    Traffic control for fleets: every client of one key, base URL and project in the process
+    shares a 429 gate (after a 429 with ``Retry-After`` no request of theirs goes before then)
+    and, from the first 429, a pacing that follows the service. ``rate_limit`` (requests per
+    minute) paces from the start, with bursts of ``rate_limit_burst``; ``rate_limit=0`` turns
+    gate and pacing off. ``rate_limit_redis`` (``redis://…``; else
+    ``MIXERLEAD_RATE_LIMIT_REDIS``) shares the limit between processes and machines.
+    ``max_concurrency`` caps the requests in flight (a stream holds its place to its end). A
+    request that would wait longer than ``max_retry_wait`` raises ``RateLimitError`` at once.
 
     Every call takes ``timeout=``, ``max_retries=`` and ``extra_headers=`` for that call only;
     :meth:`with_options` makes a client with other options that shares this one's connections.

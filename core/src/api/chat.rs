@@ -84,11 +84,11 @@ impl Client {
         let body =
             serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
         let body = Body::Json(bytes::Bytes::from(body));
-        let response = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
+        let (response, slot) = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
             transport.send(&call, Method::POST, "/chat", &body, Accept::Stream)
         })
         .await?;
-        Ok(ChatStream::new(response, config.read_timeout, config.log.clone()))
+        Ok(ChatStream::new(response, config.read_timeout, config.log.clone()).holding(slot))
     }
 
     /// Sends a chat message and waits for the whole reply.

@@ -65,6 +65,7 @@ pub(crate) async fn call(
         Ok(JsonResponse { json, meta })
     })
     .await
+    .map(|(value, _slot)| value)
 }
 
 /// A JSON body, or `None` when empty.

@@ -103,6 +103,7 @@ async fn list(call: &CallSettings<'_>, transport: &crate::transport::Transport) 
         Ok(ModelList { models, meta })
     })
     .await
+    .map(|(value, _slot)| value)
 }
 
 fn parse_models(body: &[u8]) -> Result<Vec<Model>> {
