@@ -26,6 +26,7 @@ const INVALID: Status = -1;
 
 #[repr(C)]
 struct ClientOptions {
+    size: usize,
     api_key: *const c_char,
     base_url: *const c_char,
     project_id: *const c_char,
@@ -37,6 +38,10 @@ struct ClientOptions {
     allow_insecure_http: bool,
     ca_file: *const c_char,
     proxy: *const c_char,
+    rate_limit: f64,
+    rate_limit_burst: c_int,
+    rate_limit_redis: *const c_char,
+    max_concurrency: c_int,
 }
 
 #[repr(C)]
@@ -60,7 +65,7 @@ type OnDone = extern "C" fn(Status, *const c_char, *mut c_void);
 
 /// The library's functions, looked up once.
 struct Api {
-    client_options_init: unsafe extern "C" fn(*mut ClientOptions),
+    client_options_init_size: unsafe extern "C" fn(*mut ClientOptions, usize),
     client_new: unsafe extern "C" fn(*const ClientOptions, *mut *mut c_void) -> Status,
     client_free: unsafe extern "C" fn(*mut c_void),
     models_list: unsafe extern "C" fn(*mut c_void, *mut *mut c_void) -> Status,
@@ -104,7 +109,13 @@ fn api() -> Option<&'static Api> {
     API.get_or_init(|| {
         // Requests that pass validation go to a closed port on loopback, and no variable of the
         // environment adds a key, a base URL, retries or a proxy.
-        for name in ["MIXERLEAD_API_KEY", "MIXERLEAD_BASE_URL", "MIXERLEAD_MAX_RETRIES", "MIXERLEAD_PROJECT_ID"] {
+        for name in [
+            "MIXERLEAD_API_KEY",
+            "MIXERLEAD_BASE_URL",
+            "MIXERLEAD_MAX_RETRIES",
+            "MIXERLEAD_PROJECT_ID",
+            "MIXERLEAD_RATE_LIMIT_REDIS",
+        ] {
             std::env::remove_var(name);
         }
         for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
@@ -127,7 +138,7 @@ fn api() -> Option<&'static Api> {
                 }};
             }
             Some(Api {
-                client_options_init: sym!("ml_client_options_init"),
+                client_options_init_size: sym!("ml_client_options_init_size"),
                 client_new: sym!("ml_client_new"),
                 client_free: sym!("ml_client_free"),
                 models_list: sym!("ml_models_list"),
@@ -255,7 +266,7 @@ fuzz_target!(|data: &[u8]| {
                 // A client from hostile options.
                 0 => {
                     let mut options = std::mem::zeroed::<ClientOptions>();
-                    (api.client_options_init)(&mut options);
+                    (api.client_options_init_size)(&mut options, std::mem::size_of::<ClientOptions>());
                     let api_key = input.string();
                     let base = input.byte() % 3;
                     let base_url = input.string();
@@ -277,6 +288,18 @@ fuzz_target!(|data: &[u8]| {
                         options.base_url = if base == 1 { null() } else { ptr(&base_url) };
                         options.max_retries = input.int();
                         options.proxy = ptr(&proxy);
+                        // Traffic control only on a client that sends nothing (a hostile rate
+                        // could make a request wait); never a Redis server (it would be reached).
+                        options.rate_limit = input.f64();
+                        options.rate_limit_burst = input.int();
+                        options.max_concurrency = input.int();
+                    }
+                    // A program built against an older header (the fields up to proxy), or a
+                    // size too small for the size field itself (ML_ERR_INVALID_ARGUMENT).
+                    match input.byte() % 4 {
+                        0 => options.size = std::mem::offset_of!(ClientOptions, rate_limit),
+                        1 => options.size = usize::from(input.byte() % 8),
+                        _ => {}
                     }
                     // A CA file of hostile bytes (a file of ours: never a path from the input).
                     let ca_file = CString::new(ca_path.as_os_str().as_encoded_bytes()).unwrap();
