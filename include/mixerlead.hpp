@@ -104,6 +104,16 @@ struct Options {
   std::optional<std::string> ca_file;
   /// A proxy URL, e.g. "http://proxy:3128"; unset: HTTPS_PROXY and the rest of the environment.
   std::optional<std::string> proxy;
+  /// Requests per minute for the client's scope (key, base URL and project, process-wide), paced
+  /// from the start; < 0: none (paced from the first 429 on); 0: no 429 gate and no pacing.
+  double rate_limit = -1;
+  /// Requests rate_limit lets through at once; < 0: one second's worth (at least 1).
+  int rate_limit_burst = -1;
+  /// A Redis URL (redis://, rediss://) sharing the scope's limit across a fleet; unset:
+  /// MIXERLEAD_RATE_LIMIT_REDIS, else none.
+  std::optional<std::string> rate_limit_redis;
+  /// At most this many requests of the client in flight (the others wait); < 0: no cap.
+  int max_concurrency = -1;
 };
 
 /// Options of one call, overriding the client's for that call only.
@@ -353,6 +363,10 @@ class Client {
     c.allow_insecure_http = options.allow_insecure_http;
     c.ca_file = detail::c_str_or_null(options.ca_file);
     c.proxy = detail::c_str_or_null(options.proxy);
+    c.rate_limit = options.rate_limit;
+    c.rate_limit_burst = options.rate_limit_burst;
+    c.rate_limit_redis = detail::c_str_or_null(options.rate_limit_redis);
+    c.max_concurrency = options.max_concurrency;
     ml_client* raw = nullptr;
     detail::check(ml_client_new(&c, &raw));
     handle_.reset(raw);

@@ -69,6 +69,37 @@ static void test_errors_are_exceptions() {
   CHECK(thrown);
 }
 
+// The traffic-control options reach the core (which checks them; a zero cap is refused).
+// NEEDS THE CORE'S TRAFFIC-CONTROL OPTIONS (issue 20; core/src/config.rs): until the core knows
+// them it refuses each as an "unknown client option", and these checks fail.
+static void test_traffic_control_options() {
+  char url[512];
+  scenario_url(url, sizeof url, "id=cpptraffic");
+  mixerlead::Options options;
+  options.api_key = "ml_test_cppsecret_1234";
+  options.base_url = url;
+  options.rate_limit = 6000;
+  options.rate_limit_burst = 10;
+  options.max_concurrency = 2;
+  bool listed = false;
+  try {
+    listed = !mixerlead::Client(options).models().empty();
+  } catch (const mixerlead::Error& e) {
+    fprintf(stderr, "test_traffic_control_options: %s\n", e.what());
+  }
+  CHECK(listed);
+  options.max_concurrency = 0;
+  bool thrown = false;
+  try {
+    mixerlead::Client refused(options);
+  } catch (const mixerlead::Error& e) {
+    std::string message = e.what();
+    thrown = e.status() == ML_ERR_CONFIG && message.find("max_concurrency") != std::string::npos &&
+             message.find("unknown client option") == std::string::npos;
+  }
+  CHECK(thrown);
+}
+
 static void test_lambda_callbacks() {
   mixerlead::Client client = client_for("pieces=100");
   std::mutex mutex;
@@ -305,6 +336,7 @@ int main() {
   harness_suite = "c++";
   RUN(test_raii_range_for_and_models);
   RUN(test_errors_are_exceptions);
+  RUN(test_traffic_control_options);
   RUN(test_lambda_callbacks);
   RUN(test_move_assignment_frees_the_old_call_first);
   RUN(test_call_destroyed_inside_its_callback);
