@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: docs test-docs demo test check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: docs test-docs demo test test-fleet check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -17,7 +17,7 @@ demo:
 
 ## test: lint, the cross-target compile-check, then every test suite in the repo, the docs site
 ## (built, its examples run, opened in Chromium), a 60 s soak and a short fuzz run
-test: lint check-references check-targets test-rust test-python test-c test-node docs test-docs bench-smoke test-soak fuzz-smoke
+test: lint check-references check-targets test-rust test-python test-c test-node test-fleet docs test-docs bench-smoke test-soak fuzz-smoke
 
 ## check-references: comments and docs stand alone: nothing refers to documents outside the repo
 check-references:
@@ -146,6 +146,12 @@ test-node: emulator
 ## bench: every surface against its peers, release builds, one run on this machine (see bench/README.md)
 bench:
 	bash bench/bench.sh
+
+## test-fleet: Python, Node and C worker processes against the emulator's per-key limit, with
+## and without traffic control and through a real redis-server, on what test-python, test-node
+## and test-c built (the long fleet is a case of `make bench`)
+test-fleet:
+	bash tests/fleet/run.sh
 
 ## test-soak: the soak for 60 s (part of make test), on what test-python, test-node and test-c built
 test-soak:

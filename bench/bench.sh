@@ -40,11 +40,14 @@ fi
 # C: the bench program against the built library.
 mkdir -p "$out/lib" && cp "target/$profile/libmixerlead_c.so" "$out/lib/libmixerlead.so.0" && ln -sf libmixerlead.so.0 "$out/lib/libmixerlead.so"
 cc -O2 -std=c11 -Iinclude bench/c_bench.c -L"$out/lib" -lmixerlead -lpthread -Wl,-rpath,"$out/lib" -o "$out/c_bench"
+cc -O2 -std=c11 -Iinclude bench/fleet_worker.c -L"$out/lib" -lmixerlead -lpthread -Wl,-rpath,"$out/lib" -o "$out/fleet_worker"
+command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 
 export BENCH_EMULATOR=$root/target/$profile/mixerlead-emulator
 export BENCH_PYTHON=$out/py/bin/python
 export BENCH_NODE_DIR=$out/node
 export BENCH_C=$out/c_bench
+export BENCH_FLEET_C=$out/fleet_worker
 export BENCH_RUST=$root/target/$profile/mixerlead-bench
 if [ "$mode" = "--smoke" ]; then
   python3 bench/run.py --smoke "${@:2}"

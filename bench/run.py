@@ -343,7 +343,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each; fail on any error")
     parser.add_argument("--only", help="run only this case (sse, text, models, first, concurrent, upload, service, "
-                        "imports)")
+                        "fleet, imports)")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
     emu = Emulator(ENV["BENCH_EMULATOR"])
@@ -392,6 +392,15 @@ def main() -> int:
         if not args.only or args.only == "service":
             served, failed = service_case(emu, sizes)
             failures += failed
+        fleet_ran = 0
+        if not args.only or args.only == "fleet":
+            # The fleet against one plan's limit: its own emulators, its own table (bench/fleet.py).
+            shape = ["--processes", "2", "--workers", "2", "--seconds", "1.5"] if args.smoke else []
+            fleet = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "fleet.py"),
+                                    "--emulator", ENV["BENCH_EMULATOR"], "--python", ENV["BENCH_PYTHON"],
+                                    "--node", ENV["BENCH_NODE_DIR"], "--c", ENV["BENCH_FLEET_C"], *shape])
+            fleet_ran = 1
+            failures += fleet.returncode != 0
         imports = import_times(sizes) if not args.only or args.only == "imports" else {}
         for name, seconds in imports.items():
             print(f"{'imports':<11} {name:<32} {seconds:>10.4f}")
@@ -400,7 +409,7 @@ def main() -> int:
     print()
     report_ratios(medians, imports, served)
     if args.smoke:
-        print(f"bench-smoke: {len(medians) + len(served) + len(imports) - failures} passed, {failures} failed")
+        print(f"bench-smoke: {len(medians) + len(served) + len(imports) + fleet_ran - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
