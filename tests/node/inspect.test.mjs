@@ -76,6 +76,19 @@ test('every public object and error inspects without Rust syntax or snake_case',
     artifact: await c.artifacts.create({ name: 'doc', type: 'report' }),
   };
   for (const [label, value] of Object.entries(objects)) check(value, label);
+  // Every error class the package exports, as the library throws it.
+  const errorClasses = Object.entries(mixerlead).filter(
+    ([, value]) => typeof value === 'function' && value.prototype instanceof Error,
+  );
+  assert.ok(errorClasses.length >= 15, errorClasses.map(([name]) => name).join());
+  for (const [name, ErrorClass] of errorClasses) {
+    const isStatus = ErrorClass === mixerlead.APIStatusError || ErrorClass.prototype instanceof mixerlead.APIStatusError;
+    const error = isStatus
+      ? new ErrorClass('scripted failure', { status: 429, retryAfter: 1 })
+      : new ErrorClass('scripted failure');
+    assert.equal(error.name, name);
+    check(error, name);
+  }
   const failing = new Client({ apiKey: KEY, baseUrl: emu.url('fail=429;retry_after=0'), maxRetries: 0 });
   const error = await failing.chat.send({ message: 'x' }).catch((e) => e);
   assert.ok(error instanceof mixerlead.RateLimitError);
