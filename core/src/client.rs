@@ -81,6 +81,9 @@ impl Client {
             shown.push(("project_id", Text(project.clone())));
         }
         shown.push(("max_retries", Number(c.max_retries.into())));
+        if let Some(record) = &c.record {
+            shown.push(("record", Text(record.path().to_string())));
+        }
         shown
     }
 

@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     pub(crate) rate_limit_burst: Option<i64>,
     pub(crate) rate_limit_redis: Option<String>,
     pub(crate) max_concurrency: Option<i64>,
+    pub(crate) record: Option<String>,
     pub(crate) surface: Option<&'static str>,
     pub(crate) runtime: Option<String>,
     pub(crate) platform: Option<(String, String)>,
@@ -152,6 +153,7 @@ impl ClientBuilder {
             "rate_limit_burst" | "rateLimitBurst" => self.rate_limit_burst = Some(value.count("rate_limit_burst")?),
             "rate_limit_redis" | "rateLimitRedis" => self.rate_limit_redis = Some(value.text("rate_limit_redis")?),
             "max_concurrency" | "maxConcurrency" => self.max_concurrency = Some(value.count("max_concurrency")?),
+            "record" => self.record = Some(value.text("record")?),
             other => return Err(Error::config(format!("unknown client option {other:?}"))),
         }
         Ok(self)
@@ -203,6 +205,15 @@ impl ClientBuilder {
     /// ends, is closed or dropped.
     pub fn max_concurrency(mut self, n: i64) -> Self {
         self.max_concurrency = Some(n);
+        self
+    }
+
+    /// Records every exchange (every attempt of every call, with its body chunks and their
+    /// times) into the cassette at `path`, appending one JSON line each; else
+    /// `MIXERLEAD_RECORD`. The emulator replays such a file. The key is never written. A path
+    /// that cannot be opened for appending is a configuration error when the client is built.
+    pub fn record(mut self, path: impl Into<String>) -> Self {
+        self.record = Some(path.into());
         self
     }
 
@@ -345,6 +356,8 @@ pub(crate) struct Config {
     pub source: ClientBuilder,
     /// Where the client's log records go.
     pub log: crate::log::Log,
+    /// The cassette every exchange is recorded into (the `record` option).
+    pub record: Option<crate::record::Recorder>,
 }
 
 impl Config {
@@ -418,7 +431,12 @@ impl Config {
             b.max_concurrency,
             (&api_key, &base_url, project_id.as_deref()),
         )?;
+        let record = match b.record.clone().or_else(|| env(crate::record::ENV_RECORD)).filter(|p| !p.is_empty()) {
+            Some(path) => Some(crate::record::Recorder::open(&path, &api_key)?),
+            None => None,
+        };
         Ok(Config {
+            record,
             api_key,
             base_url,
             project_id,

@@ -41,7 +41,9 @@ mod error;
 #[doc(hidden)]
 pub mod log;
 mod meta;
+mod record;
 mod request_options;
+mod response;
 mod retry;
 pub mod runtime;
 mod stream;
@@ -69,6 +71,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;
+pub use record::{CASSETTE_VERSION, ENV_RECORD};
 pub use request_options::RequestOptions;
 #[doc(no_inline)]
 pub use reqwest::header::HeaderMap;

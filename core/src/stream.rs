@@ -262,7 +262,7 @@ impl fmt::Debug for ChatStream {
 }
 
 impl ChatStream {
-    pub(crate) fn new(response: reqwest::Response, read_timeout: Duration, log: Log) -> ChatStream {
+    pub(crate) fn new(response: crate::response::Received, read_timeout: Duration, log: Log) -> ChatStream {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let info = StreamInfo::new(ResponseMeta::of(headers));
@@ -272,7 +272,7 @@ impl ChatStream {
         }
         let decoder = Decoder::for_content_type(header("content-type"));
         ChatStream {
-            body: Some(Box::pin(response.bytes_stream())),
+            body: Some(response.bytes_stream()),
             decoder,
             decoded: Output::default(),
             last_batch_size: (0, 0),

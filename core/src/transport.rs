@@ -9,6 +9,8 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use reqwest::{Method, Response, StatusCode, Url};
 
+use crate::response::Received;
+
 use crate::attempt::AttemptError;
 use crate::config::Config;
 use crate::error::{printable, Error, ErrorBody, ErrorKind, Result};
@@ -114,7 +116,7 @@ impl Transport {
         path: &str,
         body: &Body,
         accept: Accept,
-    ) -> Result<Response, AttemptError> {
+    ) -> Result<Received, AttemptError> {
         let (config, timeout) = (call.config, call.timeout);
         let fatal = |error: Error| AttemptError { failure: Failure::Fatal, error };
         let origin = Url::parse(&config.base_url).map_err(|e| fatal(Error::config(e.to_string())))?.origin();
@@ -137,18 +139,30 @@ impl Transport {
                 Body::Json(bytes) => request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
                 Body::Upload(upload) => request.multipart(upload.form().await.map_err(fatal)?),
             };
+            let request = request.build().map_err(classify)?;
+            let mut exchange = config.record.as_ref().map(|recorder| {
+                let shown = url.as_str().strip_prefix(config.base_url.as_str()).unwrap_or(url.as_str());
+                recorder.exchange(method.as_str(), shown, &request, if send_body { body } else { &Body::None })
+            });
             let started = std::time::Instant::now();
-            let response = match tokio::time::timeout(timeout, request.send()).await {
+            let failed = |e: AttemptError, exchange: Option<&mut crate::record::Exchange>| {
+                if let Some(exchange) = exchange {
+                    exchange.finish("failed", Some(e.error.message().to_string()));
+                }
+                e
+            };
+            let response = match tokio::time::timeout(timeout, self.http().execute(request)).await {
                 Err(_) => {
-                    return Err(AttemptError {
+                    let error = AttemptError {
                         failure: Failure::AfterSend,
                         error: Error::new(
                             ErrorKind::Timeout,
                             format!("timeout: no response headers within {timeout:?}"),
                         ),
-                    })
+                    };
+                    return Err(failed(error, exchange.as_mut()));
                 }
-                Ok(Err(e)) => return Err(classify(e)),
+                Ok(Err(e)) => return Err(failed(classify(e), exchange.as_mut())),
                 Ok(Ok(response)) => response,
             };
             let status = response.status();
@@ -158,10 +172,12 @@ impl Transport {
                 started.elapsed().as_secs_f64() * 1000.0,
                 crate::meta::request_id(response.headers()).as_deref().unwrap_or("none")
             ));
+            let redirect = redirect_target(&response);
+            let response = Received::new(response, exchange);
             if status.is_success() {
                 return Ok(response);
             }
-            if let Some(next) = redirect_target(&response) {
+            if let Some(next) = redirect {
                 if redirects == MAX_REDIRECTS {
                     return Err(fatal(Error::new(
                         ErrorKind::Connection,
@@ -287,14 +303,14 @@ pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Reads a body of bounded size: at most `timeout` in all (a server dripping bytes cannot hold
 /// the call for longer) and the read timeout between chunks.
-pub(crate) async fn read_small_body(response: Response, total: Duration, read_timeout: Duration) -> Result<Vec<u8>> {
+pub(crate) async fn read_small_body(response: Received, total: Duration, read_timeout: Duration) -> Result<Vec<u8>> {
     match tokio::time::timeout(total, read_capped(response, read_timeout)).await {
         Ok(body) => body,
         Err(_) => Err(Error::new(ErrorKind::Timeout, format!("timeout: the response body took longer than {total:?}"))),
     }
 }
 
-async fn read_capped(response: Response, read_timeout: Duration) -> Result<Vec<u8>> {
+async fn read_capped(response: Received, read_timeout: Duration) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     let mut chunks = response.bytes_stream();
     loop {
@@ -319,7 +335,7 @@ async fn read_capped(response: Response, read_timeout: Duration) -> Result<Vec<u
 
 /// Builds the status error of a non-2xx response from its headers and (capped) body. The
 /// message is made printable: a server's control characters never reach a terminal or a log.
-async fn status_error(response: Response, timeout: Duration, read_timeout: Duration) -> Error {
+async fn status_error(response: Received, timeout: Duration, read_timeout: Duration) -> Error {
     let status = response.status();
     let headers = response.headers();
     let request_id = crate::meta::request_id(headers);

@@ -18,10 +18,15 @@
 //! stats count the requests of that script alone: those of its `id=`, or, without one, of the
 //! same script string. `GET /_emulator/stats?id=…` reports what the emulator saw, as JSON.
 //!
+//! Given a cassette ([`EmulatorConfig::cassette`], recorded by a client's `record` option) it
+//! serves that instead: every request is answered by the next unused recorded exchange with the
+//! same method, path and body, at the recorded pace divided by [`EmulatorConfig::speed`].
+//!
 //! With TLS it speaks HTTP/2 to clients that negotiate `h2` (HTTP/1.1 otherwise, and always over
 //! plain http), with the same replies and faults; every response names the protocol in its
 //! `x-emulator-protocol` header (`HTTP/2` or `HTTP/1.1`).
 
+mod cassette;
 mod http;
 mod http2;
 mod reply;
@@ -36,6 +41,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use cassette::CASSETTE_VERSION;
 pub use scenario::Scenario;
 
 /// The wire format of a chat reply.
@@ -106,6 +112,10 @@ pub struct EmulatorConfig {
     pub max_upload: usize,
     /// Agent runs a workspace may make (then 403, the daily quota).
     pub agent_runs_per_day: u32,
+    /// A cassette to replay instead of the emulated service (see the crate's documentation).
+    pub cassette: Option<std::path::PathBuf>,
+    /// How fast a cassette replays: recorded times are divided by it (`0`: every chunk at once).
+    pub speed: f64,
 }
 
 impl EmulatorConfig {
@@ -120,7 +130,8 @@ impl EmulatorConfig {
 
 impl EmulatorConfig {
     /// Reads `--port P --format F --token-delay-ms N --rate-limit N --tls --tls-ca-out PATH
-    /// --http1-only --index-delay-ms N --max-upload-bytes N --agent-runs-per-day N`
+    /// --http1-only --index-delay-ms N --max-upload-bytes N --agent-runs-per-day N
+    /// --cassette FILE --speed X`
     /// (the command line of `mixerlead emulator` and `mixerlead-emulator`).
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<EmulatorConfig, String> {
         let mut config = EmulatorConfig::default();
@@ -142,10 +153,19 @@ impl EmulatorConfig {
                 "--max-upload-bytes" => config.max_upload = number(value()?)?.try_into().unwrap_or(usize::MAX),
                 "--agent-runs-per-day" => config.agent_runs_per_day = number(value()?)?.try_into().unwrap_or(u32::MAX),
                 "--tls-ca-out" => config.tls_ca_out = Some(value()?.into()),
+                "--cassette" => config.cassette = Some(value()?.into()),
+                "--speed" => {
+                    let text = value()?;
+                    config.speed = text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .ok_or_else(|| format!("--speed needs a number, zero or more, got {text:?}"))?;
+                }
                 other => {
                     return Err(format!(
                     "unknown option {other:?} (--port, --format, --token-delay-ms, --rate-limit, --tls, --tls-ca-out, \
-                         --http1-only, --index-delay-ms, --max-upload-bytes, --agent-runs-per-day)"
+                         --http1-only, --index-delay-ms, --max-upload-bytes, --agent-runs-per-day, --cassette, --speed)"
                 ))
                 }
             }
@@ -167,6 +187,8 @@ impl Default for EmulatorConfig {
             index_delay: Duration::from_millis(300),
             max_upload: 8 << 20,
             agent_runs_per_day: 5,
+            cassette: None,
+            speed: 1.0,
         }
     }
 }
@@ -194,6 +216,10 @@ pub struct Stats {
     pub last_body: String,
     /// Whether the last request carried an `Authorization` header (its value is never kept).
     pub last_authorized: bool,
+    /// With a cassette: requests answered from it.
+    pub replayed: u64,
+    /// With a cassette: requests no recorded exchange matched (answered with 404).
+    pub unmatched: u64,
 }
 
 impl Stats {
@@ -209,6 +235,8 @@ impl Stats {
             "last_path": self.last_path,
             "last_body": self.last_body,
             "last_authorized": self.last_authorized,
+            "replayed": self.replayed,
+            "unmatched": self.unmatched,
         })
     }
 }
@@ -222,13 +250,25 @@ pub(crate) struct State {
     next_conversation: Mutex<u64>,
     rate_windows: Mutex<HashMap<String, (Instant, u32)>>,
     workspaces: workspace::Workspaces,
+    /// The cassette replayed instead of the emulated service.
+    cassette: Option<cassette::Cassette>,
     /// Connections accepted, of any protocol.
     connections: std::sync::atomic::AtomicU64,
 }
 
 impl State {
-    fn new(config: EmulatorConfig) -> State {
-        State {
+    /// The state of an emulator with `config`; fails (naming the file and line) when its
+    /// cassette cannot be read.
+    fn new(config: EmulatorConfig) -> std::io::Result<State> {
+        let cassette = match &config.cassette {
+            Some(path) => Some(
+                cassette::Cassette::load(path, config.speed)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?,
+            ),
+            None => None,
+        };
+        Ok(State {
+            cassette,
             config,
             started: Instant::now(),
             stats: Mutex::default(),
@@ -237,7 +277,7 @@ impl State {
             rate_windows: Mutex::default(),
             workspaces: workspace::Workspaces::default(),
             connections: Default::default(),
-        }
+        })
     }
 
     fn now(&self) -> f64 {
@@ -266,13 +306,17 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts the emulator on 127.0.0.1 on the current tokio runtime.
+    /// Starts the emulator on 127.0.0.1 on the current tokio runtime. A cassette that cannot be
+    /// replayed (missing, not JSON, of another version, cut mid-line) is an
+    /// [`std::io::ErrorKind::InvalidData`] error naming the file and the line.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let state = State::new(config)?;
+        let config = &state.config;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let tls = config.tls.then(|| tls::Tls::new(!config.http1_only)).transpose()?;
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
-        let state = Arc::new(State::new(config));
+        let state = Arc::new(state);
         let task = tokio::spawn(server::serve(listener, state.clone(), tls.map(|t| t.acceptor)));
         Ok(Emulator { addr, state, ca_pem, task })
     }
@@ -339,12 +383,14 @@ impl Drop for Emulator {
 /// Runs an emulator until the process ends (the binaries use this).
 /// With `tls`, the certificate is written to `tls_ca_out` (if set) before `on_ready` runs.
 pub async fn run(config: EmulatorConfig, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let state = State::new(config)?;
+    let config = &state.config;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     let tls = config.tls.then(|| tls::Tls::new(!config.http1_only)).transpose()?;
     if let (Some(tls), Some(path)) = (&tls, &config.tls_ca_out) {
         std::fs::write(path, &tls.ca_pem)?;
     }
     on_ready(listener.local_addr()?);
-    server::serve(listener, Arc::new(State::new(config)), tls.map(|t| t.acceptor)).await;
+    server::serve(listener, Arc::new(state), tls.map(|t| t.acceptor)).await;
     Ok(())
 }

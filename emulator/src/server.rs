@@ -141,6 +141,9 @@ pub(crate) async fn handle(state: &State, request: Request, writer: &mut impl Si
         }
     };
     let attempt = record_request(state, &scenario.id, &request);
+    if let Some(cassette) = &state.cassette {
+        return replay(state, cassette, &scenario.id, &request, path, query, writer).await;
+    }
     let faulty = scenario.applies_to(attempt);
     if scenario.drop && faulty {
         return Ok(false);
@@ -204,6 +207,31 @@ pub(crate) async fn handle(state: &State, request: Request, writer: &mut impl Si
             Ok(true)
         }
     }
+}
+
+/// Answers from the cassette, and counts what became of the request.
+async fn replay(
+    state: &State,
+    cassette: &crate::cassette::Cassette,
+    id: &str,
+    request: &Request,
+    path: &str,
+    query: &str,
+    writer: &mut impl Sink,
+) -> std::io::Result<bool> {
+    use crate::cassette::Replayed;
+    let replayed = crate::cassette::replay(cassette, request, path, query, writer).await?;
+    let now = state.now();
+    state.with_stats(id, |stats| match replayed {
+        Replayed::Unmatched => stats.unmatched += 1,
+        Replayed::Sent(_) => stats.replayed += 1,
+        Replayed::ClientGone => {
+            stats.replayed += 1;
+            stats.client_disconnects += 1;
+            stats.disconnect_times.push(now);
+        }
+    });
+    Ok(matches!(replayed, Replayed::Sent(true) | Replayed::Unmatched))
 }
 
 /// Counts the request under its scenario id; returns its 0-based attempt number.

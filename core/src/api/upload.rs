@@ -43,6 +43,18 @@ impl Upload {
         Ok(())
     }
 
+    /// The file's name as sent, and its size in bytes (0 when it cannot be read), as a cassette
+    /// records an upload.
+    pub(crate) fn file_name_and_size(&self) -> (String, u64) {
+        match &self.source {
+            UploadSource::Path(path) => (
+                path.file_name().map_or_else(|| "upload".into(), |n| n.to_string_lossy().into_owned()),
+                std::fs::metadata(path).map_or(0, |m| m.len()),
+            ),
+            UploadSource::Bytes { file_name, data } => (file_name.clone(), data.len() as u64),
+        }
+    }
+
     /// The form of one attempt: the file is opened and streamed with its length.
     pub(crate) async fn form(&self) -> Result<Form> {
         let part = match &self.source {
