@@ -64,6 +64,12 @@ export interface ClientOptions {
   /** At most this many requests of the client (and the clients derived from it) in flight; a stream holds its place to its end. */
   maxConcurrency?: number;
   /**
+   * A cassette file every exchange is appended to (one JSON line each, with its body chunks and
+   * their times; the key is never written), for `Emulator.start({ cassette })` to replay; else
+   * `MIXERLEAD_RECORD`. A path that cannot be opened for appending is a `ConfigurationError`.
+   */
+  record?: string;
+  /**
    * Receives the client's log: each attempt (method, path), each retry (reason, wait), each
    * response (status, request id, elapsed time), each stream's end (pieces, bytes) or failure.
    * A record is one string, handed to the logger's method for its level — `debug` (attempts,

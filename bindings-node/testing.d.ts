@@ -39,6 +39,16 @@ export interface EmulatorOptions {
   maxUploadBytes?: number;
   /** Agent runs each workspace (key and project) may make; then 403, the daily quota (default 5). */
   agentRunsPerDay?: number;
+  /**
+   * A cassette (recorded with a client's `record` option, from any language) to replay instead
+   * of the emulated service: each request is answered by the next unused recorded exchange with
+   * the same method, path and body; one that matches none gets a 404 naming it and counts in
+   * `stats().unmatched`. A cassette that is missing, not JSON, of an unknown version or cut
+   * mid-line rejects `start()` with an error naming the file and the line.
+   */
+  cassette?: string;
+  /** With `cassette`: recorded times are divided by it (default 1: as recorded; 0: at once). */
+  speed?: number;
 }
 
 /**
@@ -66,6 +76,10 @@ export interface EmulatorStats {
   lastBody: string;
   /** Whether the last request carried an `Authorization` header (its value is never kept). */
   lastAuthorized: boolean;
+  /** With a cassette: requests answered from it. */
+  replayed: number;
+  /** With a cassette: requests no recorded exchange matched (answered with 404). */
+  unmatched: number;
 }
 
 /**

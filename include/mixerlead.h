@@ -305,6 +305,13 @@ typedef struct {
    * < 0 (ml_client_options_init sets -1): no cap. 0 is ML_ERR_CONFIG naming max_concurrency.
    */
   int max_concurrency;
+  /**
+   * A cassette file every exchange is appended to (one JSON line each, with its body chunks
+   * and their times; the key is never written), for the emulator to replay; NULL:
+   * MIXERLEAD_RECORD, else no recording. A path that cannot be opened for appending is
+   * ML_ERR_CONFIG naming it.
+   */
+  const char *record;
 } ml_client_options;
 
 #ifdef __cplusplus

@@ -67,6 +67,11 @@ pub struct ml_client_options {
     /// others wait, first come first served (a stream holds its slot until it ends or is freed).
     /// < 0 (ml_client_options_init sets -1): no cap. 0 is ML_ERR_CONFIG naming max_concurrency.
     pub max_concurrency: c_int,
+    /// A cassette file every exchange is appended to (one JSON line each, with its body chunks
+    /// and their times; the key is never written), for the emulator to replay; NULL:
+    /// MIXERLEAD_RECORD, else no recording. A path that cannot be opened for appending is
+    /// ML_ERR_CONFIG naming it.
+    pub record: *const c_char,
 }
 
 // put/get and init_sized find `size` at offset 0.
@@ -152,6 +157,7 @@ unsafe fn builder(options: *const ml_client_options) -> Result<ClientBuilder, ml
         ("ca_file", field!(ca_file: *const c_char)),
         ("proxy", field!(proxy: *const c_char)),
         ("rate_limit_redis", field!(rate_limit_redis: *const c_char)),
+        ("record", field!(record: *const c_char)),
     ];
     for (name, pointer) in texts {
         // SAFETY: the string fields are NULL or NUL-terminated.

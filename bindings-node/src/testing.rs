@@ -32,6 +32,10 @@ pub struct NativeEmulatorOptions {
     pub max_upload_bytes: Option<f64>,
     /// Agent runs a workspace may make (then 403, the daily quota; default 5).
     pub agent_runs_per_day: Option<u32>,
+    /// A cassette (recorded with a client's `record` option) to replay instead of the service.
+    pub cassette: Option<String>,
+    /// With `cassette`: recorded times are divided by it (default 1; 0: at once).
+    pub speed: Option<f64>,
 }
 
 /// What the emulator saw for one scenario id.
@@ -47,6 +51,8 @@ pub struct NativeEmulatorStats {
     pub last_path: String,
     pub last_body: String,
     pub last_authorized: bool,
+    pub replayed: f64,
+    pub unmatched: f64,
 }
 
 impl From<Stats> for NativeEmulatorStats {
@@ -62,6 +68,8 @@ impl From<Stats> for NativeEmulatorStats {
             last_path: s.last_path,
             last_body: s.last_body,
             last_authorized: s.last_authorized,
+            replayed: s.replayed as f64,
+            unmatched: s.unmatched as f64,
         }
     }
 }
@@ -112,6 +120,13 @@ impl NativeEmulator {
             }
             if let Some(runs) = o.agent_runs_per_day {
                 config.agent_runs_per_day = runs;
+            }
+            config.cassette = o.cassette.map(Into::into);
+            if let Some(speed) = o.speed {
+                if !(speed.is_finite() && speed >= 0.0) {
+                    return Err(invalid(format!("speed must be zero or more, got {speed}")));
+                }
+                config.speed = speed;
             }
             promise(env, InvalidAs::Type, async move {
                 let emulator = Emulator::start(config)

@@ -29,11 +29,12 @@ impl NativeEmulator {
     /// Starts serving on 127.0.0.1 (`port`, 0: a free one); https with a certificate made now
     /// when `tls`. `format`, `token_delay_ms`, `rate_limit`: how replies are sent when a request
     /// does not script otherwise. `index_delay_ms`, `max_upload_bytes`, `agent_runs_per_day`: the
-    /// Workspace API's limits. `None`: the emulator's defaults.
+    /// Workspace API's limits. `cassette`, `speed`: replay that cassette (a path) instead, its
+    /// times divided by `speed`. `None`: the emulator's defaults.
     #[new]
     #[pyo3(signature = (
         tls=false, index_delay_ms=None, max_upload_bytes=None, agent_runs_per_day=None, port=0,
-        format=None, token_delay_ms=None, rate_limit=None
+        format=None, token_delay_ms=None, rate_limit=None, cassette=None, speed=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -46,6 +47,8 @@ impl NativeEmulator {
         format: Option<&str>,
         token_delay_ms: Option<f64>,
         rate_limit: Option<u32>,
+        cassette: Option<std::path::PathBuf>,
+        speed: Option<f64>,
     ) -> PyResult<Self> {
         let mut config = EmulatorConfig { tls, rate_limit, ..EmulatorConfig::default() };
         config.port = u16::try_from(port)
@@ -67,8 +70,19 @@ impl NativeEmulator {
         if let Some(runs) = agent_runs_per_day {
             config.agent_runs_per_day = runs;
         }
+        config.cassette = cassette;
+        if let Some(speed) = speed {
+            if !(speed.is_finite() && speed >= 0.0) {
+                return Err(PyValueError::new_err(format!("speed must be zero or more, got {speed}")));
+            }
+            config.speed = speed;
+        }
         // Started inside the runtime's context, so its server task runs on the runtime's threads.
-        let emulator = py.detach(|| runtime::block_on(Emulator::start(config)))?;
+        // A cassette it cannot replay is a ValueError naming the file and the line.
+        let emulator = py.detach(|| runtime::block_on(Emulator::start(config))).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => PyValueError::new_err(e.to_string()),
+            _ => e.into(),
+        })?;
         Ok(NativeEmulator {
             base_url: emulator.base_url(),
             ca_pem: emulator.ca_pem().map(str::to_string),
@@ -111,6 +125,8 @@ impl NativeEmulator {
         out.set_item("last_path", stats.last_path)?;
         out.set_item("last_body", stats.last_body)?;
         out.set_item("last_authorized", stats.last_authorized)?;
+        out.set_item("replayed", stats.replayed)?;
+        out.set_item("unmatched", stats.unmatched)?;
         Ok(out)
     }
 

@@ -46,7 +46,14 @@ struct Cli {
     /// (else MIXERLEAD_RATE_LIMIT_REDIS)
     #[arg(long, value_name = "URL", global = true)]
     rate_limit_redis: Option<String>,
+    /// Append every exchange to this cassette (JSON lines), for `mixerlead emulator --cassette`
+    /// to replay (else MIXERLEAD_RECORD)
+    #[arg(long, value_name = "FILE", global = true)]
+    record: Option<String>,
 }
+
+/// The `--record` flag, set once from the command line.
+static RECORD: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 /// The traffic-control flags, set once from the command line.
 static TRAFFIC: std::sync::OnceLock<(Option<f64>, Option<i64>, Option<String>)> = std::sync::OnceLock::new();
@@ -64,6 +71,9 @@ pub fn client() -> Result<Client, mixerlead::Error> {
         if let Some(url) = redis {
             builder = builder.rate_limit_redis(url.clone());
         }
+    }
+    if let Some(Some(path)) = RECORD.get() {
+        builder = builder.record(path.clone());
     }
     builder.build()
 }
@@ -127,6 +137,13 @@ struct EmulatorArgs {
     /// With --tls: offer HTTP/1.1 only
     #[arg(long, requires = "tls")]
     http1_only: bool,
+    /// Replay this cassette (recorded with --record or a client's record option) instead of
+    /// the emulated service
+    #[arg(long, value_name = "FILE")]
+    cassette: Option<std::path::PathBuf>,
+    /// With --cassette: recorded times are divided by X (0: every chunk at once)
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "cassette")]
+    speed: f64,
 }
 
 fn default_index_delay_ms() -> u64 {
@@ -167,6 +184,7 @@ impl From<mixerlead::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors: exit 2; --help, --version: exit 0
     let _ = TRAFFIC.set((cli.rate_limit, cli.max_concurrency, cli.rate_limit_redis));
+    let _ = RECORD.set(cli.record);
     let result = match cli.command {
         Command::Models(args) => models(args),
         Command::Chat(args) => chat::run(args),
@@ -227,6 +245,8 @@ fn emulator(args: EmulatorArgs) -> Result<(), Failure> {
         tls: args.tls,
         tls_ca_out: args.tls_ca_out,
         http1_only: args.http1_only,
+        cassette: args.cassette,
+        speed: args.speed,
         ..EmulatorConfig::default()
     };
     let scheme = if config.tls { "https" } else { "http" };

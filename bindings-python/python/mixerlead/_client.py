@@ -53,6 +53,7 @@ class _Base:
         rate_limit_burst: Optional[int] = None,
         rate_limit_redis: Optional[str] = None,
         max_concurrency: Optional[int] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
         # One value to the core, which knows every option by name (None: environment, default).
         self._native_client = _native.NativeClient(
@@ -72,6 +73,7 @@ class _Base:
                 "rate_limit_burst": rate_limit_burst,
                 "rate_limit_redis": rate_limit_redis,
                 "max_concurrency": max_concurrency,
+                "record": record,
             }
         )
         self._add_resources()
@@ -94,6 +96,7 @@ class _Base:
         rate_limit_burst: Optional[int] = None,
         rate_limit_redis: Optional[str] = None,
         max_concurrency: Optional[int] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> _Client:
         """A client with the given options changed (the others as this client has them), sharing
         this client's connection pool (unless ``connect_timeout``, ``ca_file`` or ``proxy``
@@ -117,6 +120,7 @@ class _Base:
             "rate_limit_burst": rate_limit_burst,
             "rate_limit_redis": rate_limit_redis,
             "max_concurrency": max_concurrency,
+            "record": record,
         }
         derived = object.__new__(type(self))
         derived._native_client = self._live.with_options(options)
@@ -255,6 +259,11 @@ class Client(_Base):
     ``MIXERLEAD_RATE_LIMIT_REDIS``) shares the limit between processes and machines.
     ``max_concurrency`` caps the requests in flight (a stream holds its place to its end). A
     request that would wait longer than ``max_retry_wait`` raises ``RateLimitError`` at once.
+
+    ``record`` (a path; else ``MIXERLEAD_RECORD``) appends every exchange — every attempt,
+    with its body chunks and their timing, never the key — to a cassette that
+    ``mixerlead.testing.Emulator(cassette=...)`` replays. A path that cannot be opened for
+    appending raises ``ConfigurationError`` here.
 
     Every call takes ``timeout=``, ``max_retries=`` and ``extra_headers=`` for that call only;
     :meth:`with_options` makes a client with other options that shares this one's connections.

@@ -121,6 +121,8 @@ class NativeEmulator:
         format: Optional[str] = None,
         token_delay_ms: Optional[float] = None,
         rate_limit: Optional[int] = None,
+        cassette: Optional[Union[str, os.PathLike[str]]] = None,
+        speed: Optional[float] = None,
     ) -> None: ...
     @property
     def base_url(self) -> str: ...

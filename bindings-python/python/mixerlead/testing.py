@@ -35,7 +35,7 @@ import secrets
 import tempfile
 import time
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Type, TypedDict, cast
+from typing import Any, Dict, List, Optional, Type, TypedDict, Union, cast
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -67,6 +67,10 @@ class EmulatorStats(TypedDict):
     """The last request's body."""
     last_authorized: bool
     """Whether the last request carried an ``Authorization`` header (its value is not kept)."""
+    replayed: int
+    """With a ``cassette``: requests answered from it."""
+    unmatched: int
+    """With a ``cassette``: requests no recorded exchange matched (answered with 404)."""
 
 
 class Emulator:
@@ -88,6 +92,14 @@ class Emulator:
     index; 300), ``max_upload_bytes`` (larger uploads get 413; 8 MiB) and
     ``agent_runs_per_day`` (runs past it get 403; 5). ``None``: those defaults.
 
+    ``cassette`` (a path) replays a session recorded with a client's ``record=`` option instead
+    of the emulated service: each request is answered by the next unused recorded exchange with
+    the same method, path and body, its chunks sent at their recorded times divided by
+    ``speed`` (1, the default: as recorded; 0: at once). A request nothing matches gets 404
+    ``"no recorded exchange for POST /chat {...}"`` and counts in ``stats()["unmatched"]``. A
+    cassette that is missing, not JSON, of an unknown version or cut mid-line raises
+    ``ValueError`` naming the file and the line.
+
     Raises ``ValueError`` for an unknown ``format``, a ``port`` past 65535 or a negative
     ``token_delay_ms``, and ``OSError`` when the port cannot be listened on.
     """
@@ -105,6 +117,8 @@ class Emulator:
         index_delay_ms: Optional[int] = None,
         max_upload_bytes: Optional[int] = None,
         agent_runs_per_day: Optional[int] = None,
+        cassette: Optional[Union[str, "os.PathLike[str]"]] = None,
+        speed: Optional[float] = None,
     ) -> None:
         self._native = _native.NativeEmulator(
             tls,
@@ -115,6 +129,8 @@ class Emulator:
             format=format,
             token_delay_ms=token_delay_ms,
             rate_limit=rate_limit,
+            cassette=os.fspath(cassette) if cassette is not None else None,
+            speed=speed,
         )
         self._api_key = "ml_test_" + secrets.token_hex(8)
         self._ca_file: Optional[str] = None
