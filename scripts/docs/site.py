@@ -21,7 +21,7 @@ from pathlib import Path
 import markdown
 from pygments.formatters import HtmlFormatter
 
-GUIDES = [("python", "Python"), ("node", "Node.js"), ("c", "C and C++"), ("rust", "Rust"), ("cli", "CLI")]
+GUIDES = [("python", "Python"), ("node", "Node.js"), ("c", "C and C++"), ("rust", "Rust"), ("cli", "CLI"), ("cassettes", "Cassettes")]
 REFERENCES = [
     ("reference/python/mixerlead.html", "Python"),
     ("reference/node/index.html", "Node.js"),
