@@ -94,9 +94,11 @@ impl Cassette {
             if let Some(version) = value.get("mixerlead_cassette") {
                 match version.as_u64() {
                     Some(CASSETTE_VERSION) => continue,
-                    _ => return Err(at(format!(
+                    _ => {
+                        return Err(at(format!(
                         "cassette version {version} is not supported (this emulator reads version {CASSETTE_VERSION})"
-                    ))),
+                    )))
+                    }
                 }
             }
             if number == 1 {
