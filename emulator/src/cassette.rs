@@ -363,14 +363,14 @@ mod tests {
     #[test]
     fn bad_cassettes_name_the_line() {
         let first = "{\"mixerlead_cassette\": 1}\n";
-        assert!(load("").unwrap_err().contains("empty"));
-        assert!(load("{\"mixerlead_cassette\": 2}\n").unwrap_err().contains("line 1: cassette version 2"));
-        assert!(load("{\"method\":\"GET\"}\n").unwrap_err().contains("line 1: not a mixerlead cassette"));
-        assert!(load(&format!("{first}not json\n")).unwrap_err().contains("line 2: not JSON"));
+        assert!(load("").err().unwrap().contains("empty"));
+        assert!(load("{\"mixerlead_cassette\": 2}\n").err().unwrap().contains("line 1: cassette version 2"));
+        assert!(load("{\"method\":\"GET\"}\n").err().unwrap().contains("line 1: not a mixerlead cassette"));
+        assert!(load(&format!("{first}not json\n")).err().unwrap().contains("line 2: not JSON"));
         let cut = format!("{first}{{\"method\":\"GET\",\"path\":\"/ai/models\",\"status\":200,\"chu");
-        assert!(load(&cut).unwrap_err().contains("line 2: the line is cut short"));
+        assert!(load(&cut).err().unwrap().contains("line 2: the line is cut short"));
         let bad_chunk = format!("{first}{{\"method\":\"GET\",\"path\":\"/x\",\"status\":200,\"chunks\":[[1]]}}\n");
-        assert!(load(&bad_chunk).unwrap_err().contains("line 2: chunk [1]"));
+        assert!(load(&bad_chunk).err().unwrap().contains("line 2: chunk [1]"));
         let ok = format!(
             "{first}{{\"method\":\"GET\",\"path\":\"/x\",\"status\":null}}\n{first}\n{{\"method\":\"GET\",\"path\":\"/x\",\"status\":200}}"
         );
