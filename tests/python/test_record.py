@@ -70,7 +70,7 @@ def test_record_the_faults_then_replay_them(tmp_path: Path) -> None:
         assert client.knowledge.add(file=str(notes), name="Notes").id == source.id
         with pytest.raises(mixerlead.NotFoundError) as unmatched:
             client.chat.send("slowly")
-        assert str(unmatched.value).startswith('no recorded exchange for POST /chat {"message":"slowly"}')
+        assert unmatched.value.message.startswith('no recorded exchange for POST /chat {"message":"slowly"}')
         stats = replay.stats()
         assert (stats["replayed"], stats["unmatched"]) == (5, 1)
 
