@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: docs test-docs demo test test-fleet check-references check-targets fuzz fuzz-smoke soak test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
+.PHONY: docs test-docs demo test test-fleet check-references check-targets fuzz fuzz-smoke soak soak-node test-soak dist dist-c dist-python dist-node dist-windows dist-test bench-smoke test-rust test-python test-c test-node python-wheel emulator lib-c header install lint fmt bench clean
 
 PYTHON ?= python3
 PY_TOOLS := target/py-tools
@@ -161,6 +161,10 @@ test-soak:
 ## descriptors sampled every 10 s (run `make test` first: it uses the packages it built)
 soak:
 	bash tests/soak/run.sh 1800 10
+
+## soak-node: the Node worker alone for 2 h (its memory over a long run), on what test-node built
+soak-node: emulator
+	bash tests/soak/run.sh 7200 10 node
 
 ## fuzz-smoke: every fuzz target for 10 s (part of make test); fuzz: each for FUZZ_SECONDS
 fuzz-smoke:

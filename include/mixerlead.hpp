@@ -114,6 +114,9 @@ struct Options {
   std::optional<std::string> rate_limit_redis;
   /// At most this many requests of the client in flight (the others wait); < 0: no cap.
   int max_concurrency = -1;
+  /// A cassette file every exchange is appended to (for replay by the emulator); unset:
+  /// MIXERLEAD_RECORD, else no recording.
+  std::optional<std::string> record;
 };
 
 /// Options of one call, overriding the client's for that call only.
@@ -367,6 +370,7 @@ class Client {
     c.rate_limit_burst = options.rate_limit_burst;
     c.rate_limit_redis = detail::c_str_or_null(options.rate_limit_redis);
     c.max_concurrency = options.max_concurrency;
+    c.record = detail::c_str_or_null(options.record);
     ml_client* raw = nullptr;
     detail::check(ml_client_new(&c, &raw));
     handle_.reset(raw);

@@ -698,9 +698,53 @@ static void test_client_options_size(void) {
 }
 
 /* The traffic-control fields reach the core's ClientBuilder::set by name, and the core checks
- * them there, before anything is sent.
- * NEEDS THE CORE'S TRAFFIC-CONTROL OPTIONS (issue 20; core/src/config.rs): until the core knows
- * these names it refuses each with "unknown client option", and these checks fail. */
+ * them there, before anything is sent. */
+/* options.record appends every exchange to a cassette: a first line naming the format, a line
+ * per exchange with the reply's chunks, and never the key. */
+static void test_record_option(void) {
+  const char *path = "test_c_record.cassette";
+  remove(path);
+  char url[512];
+  scenario_url(url, sizeof url, "id=crecord");
+  ml_client_options options;
+  ml_client_options_init(&options);
+  options.api_key = KEY;
+  options.base_url = url;
+  options.record = path;
+  ml_client *client = NULL;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_OK);
+  ml_chat_request request = {"record me", NULL, NULL};
+  ml_stream *stream = NULL;
+  CHECK_STATUS(ml_chat_stream(client, &request, &stream), ML_OK);
+  const char *text;
+  size_t len;
+  ml_status status;
+  while ((status = ml_stream_next(stream, &text, &len)) == ML_OK) {
+  }
+  CHECK_STATUS(status, ML_DONE);
+  ml_stream_free(stream);
+  ml_client_free(client);
+  FILE *file = fopen(path, "rb");
+  CHECK(file != NULL);
+  if (file) {
+    static char cassette[1 << 16];
+    size_t n = fread(cassette, 1, sizeof cassette - 1, file);
+    cassette[n] = 0;
+    fclose(file);
+    CHECK(strncmp(cassette, "{\"mixerlead_cassette\": 1}\n", 26) == 0 || strncmp(cassette, "{\"mixerlead_cassette\":1}\n", 25) == 0);
+    CHECK(strstr(cassette, "\"path\":\"/chat\"") != NULL);
+    CHECK(strstr(cassette, "record me") != NULL);
+    CHECK(strstr(cassette, "csecret") == NULL && strstr(cassette, KEY) == NULL);
+  }
+  remove(path);
+  /* A path that cannot be written: ML_ERR_CONFIG when the client is made. */
+  options.record = "no-such-directory/x/cassette.jsonl";
+  client = (ml_client *)0x1;
+  CHECK_STATUS(ml_client_new(&options, &client), ML_ERR_CONFIG);
+  CHECK(client == NULL);
+  CHECK(strstr(ml_last_error_message(), "record") != NULL);
+}
+
 static void test_traffic_control_options(void) {
   char url[512];
   scenario_url(url, sizeof url, "id=copt_traffic");
@@ -1669,6 +1713,7 @@ int main(void) {
   RUN(test_client_options_init);
   RUN(test_client_options_size);
   RUN(test_traffic_control_options);
+  RUN(test_record_option);
   RUN(test_request_ids);
   RUN(test_ca_file_and_proxy);
   RUN(test_request_knowledge);

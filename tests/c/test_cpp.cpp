@@ -70,8 +70,6 @@ static void test_errors_are_exceptions() {
 }
 
 // The traffic-control options reach the core (which checks them; a zero cap is refused).
-// NEEDS THE CORE'S TRAFFIC-CONTROL OPTIONS (issue 20; core/src/config.rs): until the core knows
-// them it refuses each as an "unknown client option", and these checks fail.
 static void test_traffic_control_options() {
   char url[512];
   scenario_url(url, sizeof url, "id=cpptraffic");
