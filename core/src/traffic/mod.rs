@@ -161,7 +161,13 @@ impl Traffic {
         // before the gate opens.
         while self.gates() {
             let wait = match &self.redis {
-                Some(redis) => match redis.reserve(&self.scope.id, self.fixed, self.limit(), max_wait, log).await {
+                // Redis holds the fleet's schedule at the fleet's rate (`rate_limit`) and its
+                // gate. The adaptive rate is this process's own share, so without a
+                // `rate_limit` it paces here, on top of the shared gate.
+                Some(redis) => match redis.reserve(&self.scope.id, self.fixed, max_wait, log).await {
+                    Some(Ok(shared)) if self.fixed.is_none() => {
+                        self.reserve_locally(max_wait).map(|local| local.max(shared))
+                    }
                     Some(reserved) => reserved,
                     None => self.reserve_locally(max_wait),
                 },
@@ -188,11 +194,6 @@ impl Traffic {
 
     fn reserve_locally(&self, max_wait: Duration) -> std::result::Result<f64, f64> {
         self.scope.lock().pacer.reserve(now(), self.fixed, max_wait.as_secs_f64())
-    }
-
-    /// The limit the scope is paced at now (for the Redis backend).
-    fn limit(&self) -> Option<Limit> {
-        self.scope.lock().pacer.limit(self.fixed)
     }
 
     /// An attempt was refused with 429: the gate closes for `retry_after`, the rate is cut.

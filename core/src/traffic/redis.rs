@@ -102,18 +102,16 @@ impl Backend {
         Ok(backend)
     }
 
-    /// Reserves the scope's next moment in Redis at `limit` (only the shared gate when `None`):
-    /// `Ok(wait)` or `Err(wait)` past `max_wait`, in seconds; `None` when Redis cannot answer
-    /// now (then the caller paces locally).
+    /// Reserves the scope's next moment in Redis at the fleet's `limit` (only the shared gate
+    /// when `None`): `Ok(wait)` or `Err(wait)` past `max_wait`, in seconds; `None` when Redis
+    /// cannot answer now (then the caller paces locally).
     pub(crate) async fn reserve(
         &self,
         scope: &str,
-        fixed: Option<Limit>,
         limit: Option<Limit>,
         max_wait: Duration,
         log: &Log,
     ) -> Option<std::result::Result<f64, f64>> {
-        let limit = fixed.filter(|f| limit.is_none_or(|l| f.per_second <= l.per_second)).or(limit);
         let (interval, tolerance) = match limit {
             Some(l) => (1000.0 / l.per_second, (l.burst.max(1.0) - 1.0) * 1000.0 / l.per_second),
             None => (0.0, 0.0),
