@@ -164,7 +164,8 @@ impl Pacer {
     }
 
     /// A request succeeded at `now`: the adaptive rate grows back along the cubic, to at most
-    /// twice what is being sent.
+    /// twice what is being sent. Little sending (the gate held everyone) never lowers it: only
+    /// a 429 does.
     pub(crate) fn succeeded(&mut self, now: f64) {
         self.roll_accepted(now);
         self.accepted.1 += 1.0;
@@ -173,7 +174,8 @@ impl Pacer {
         }
         let k = (self.last_max_rate * (1.0 - BETA) / SCALE).cbrt();
         let cubic = SCALE * (now - self.last_throttle - k).powi(3) + self.last_max_rate;
-        self.rate = cubic.min(2.0 * self.sending_rate(now)).max(MIN_RATE);
+        let ceiling = (2.0 * self.sending_rate(now)).max(self.rate);
+        self.rate = cubic.min(ceiling).max(MIN_RATE);
     }
 
     /// The adaptive rate, once a 429 turned it on.
@@ -261,9 +263,12 @@ mod tests {
         }
         p.succeeded(3.0 + k);
         assert!((p.adaptive_rate().unwrap() - p.last_max_rate).abs() < 1.0, "{:?}", p.adaptive_rate());
-        // Growth is capped at twice what is sent.
+        // Growth is capped at twice what is sent, and little sending does not lower the rate.
+        let before = p.adaptive_rate().unwrap();
         p.succeeded(3.0 + k + 60.0);
-        assert!(p.adaptive_rate().unwrap() <= 2.0 * p.sending_rate(3.0 + k + 60.0) + 1e-9);
+        let capped = (2.0 * p.sending_rate(3.0 + k + 60.0)).max(before);
+        assert!(p.adaptive_rate().unwrap() <= capped + 1e-9);
+        assert!(p.adaptive_rate().unwrap() >= before - 1e-9, "a quiet spell never cuts the rate");
     }
 
     #[test]
