@@ -34,10 +34,18 @@ where
 {
     let (log, traffic) = (&call.config.log, &call.config.traffic);
     let max_wait = call.config.max_retry_wait;
-    let slot = traffic.slot(max_wait, log).await?;
+    let report = &call.report;
+    let (slot, waited) = traffic.slot(max_wait, log).await?;
+    if waited > 0.0 {
+        report.waited("concurrency", waited);
+    }
     let mut retry = 0;
     loop {
-        traffic.admit(max_wait, log, retry == 0).await?;
+        let waited = traffic.admit(max_wait, log, retry == 0).await?;
+        if waited > 0.0 {
+            report.waited("rate_limit", waited);
+        }
+        report.attempt();
         let sent_at = crate::traffic::now();
         log.debug(format_args!("{method} {path}: attempt {} of {}", retry + 1, call.max_retries + 1));
         let AttemptError { failure, error } = match attempt().await {
@@ -73,6 +81,7 @@ where
                     call.max_retries,
                     if gated { error.retry_after().unwrap_or(0.0) } else { wait.as_secs_f64() }
                 ));
+                report.retrying(&error, if gated { 0.0 } else { wait.as_secs_f64() });
                 tokio::time::sleep(wait).await;
                 retry += 1;
             }

@@ -42,6 +42,7 @@ mod error;
 pub mod log;
 mod meta;
 mod record;
+pub mod report;
 mod request_options;
 mod response;
 mod retry;
@@ -72,6 +73,7 @@ pub use config::{
 pub use error::{Error, ErrorBody, ErrorKind, Result};
 pub use meta::ResponseMeta;
 pub use record::{CASSETTE_VERSION, ENV_RECORD};
+pub use report::{CallEvent, CallReport, Outcome, ReportHook};
 pub use request_options::RequestOptions;
 #[doc(no_inline)]
 pub use reqwest::header::HeaderMap;

@@ -6,6 +6,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{positive_secs, Config};
 use crate::error::{Error, Result};
+use crate::report::{Recorder, ReportHook};
 
 /// Options for one call, overriding the client's for that call only. Every call has a
 /// `*_with` form that takes them (`chat_with`, `list_models_with`, …).
@@ -22,6 +23,7 @@ pub struct RequestOptions {
     timeout: Option<f64>,
     max_retries: Option<i64>,
     headers: Vec<(String, String)>,
+    report: Option<ReportHook>,
 }
 
 impl RequestOptions {
@@ -50,6 +52,14 @@ impl RequestOptions {
     /// An extra header for this call (any but `Authorization`); a name given twice keeps the last.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Calls `hook` with this call's [`crate::CallReport`] once it is over (a stream: when it
+    /// ended, failed, was closed or dropped). This is how the Python and Node bindings build
+    /// their OpenTelemetry spans and metrics; Rust programs get the same as `tracing` spans.
+    pub fn on_report(mut self, hook: ReportHook) -> Self {
+        self.report = Some(hook);
         self
     }
 
@@ -90,7 +100,14 @@ impl RequestOptions {
             })?;
             headers.insert(header, value);
         }
-        Ok(CallSettings { config, timeout, max_retries, headers })
+        Ok(CallSettings {
+            config,
+            timeout,
+            max_retries,
+            headers,
+            hook: self.report.clone(),
+            report: Recorder::default(),
+        })
     }
 }
 
@@ -101,6 +118,17 @@ pub(crate) struct CallSettings<'c> {
     pub max_retries: u32,
     /// Extra headers, sent after the client's own (so they override all but `Authorization`).
     pub headers: HeaderMap,
+    /// Who wants this call's report.
+    pub hook: Option<ReportHook>,
+    /// The call's report, once [`CallSettings::observe`] started it.
+    pub report: Recorder,
+}
+
+impl CallSettings<'_> {
+    /// Starts the call's report (see [`Recorder::start`]).
+    pub(crate) fn observe(&mut self, method: &reqwest::Method, path: &str, chat: Option<(Option<&str>, Option<&str>)>) {
+        self.report = Recorder::start(self.hook.as_ref(), &self.config.base_url, method, path, chat);
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::decode::{Decoder, Event, Output};
 use crate::error::{printable, Error, ErrorKind, Result};
 use crate::log::Log;
 use crate::meta::ResponseMeta;
+use crate::report::{Outcome, Recorder};
 use reqwest::header::HeaderMap;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -250,6 +251,11 @@ pub struct ChatStream {
     silence: Pin<Box<Sleep>>,
     /// The call's concurrency slot (`max_concurrency`), released when the body is done.
     slot: Option<crate::traffic::Slot>,
+    /// The call's report (a no-op when nothing observes the call), completed when the stream
+    /// ends, fails, is closed or dropped.
+    report: Recorder,
+    /// Whether the first piece's time went into the report.
+    first_reported: bool,
 }
 
 impl fmt::Debug for ChatStream {
@@ -287,7 +293,17 @@ impl ChatStream {
             read_timeout,
             silence: Box::pin(tokio::time::sleep(read_timeout)),
             slot: None,
+            report: Recorder::default(),
+            first_reported: false,
         }
+    }
+
+    /// This stream, completing the call's `report` when it is over.
+    pub(crate) fn reporting(mut self, report: Recorder) -> ChatStream {
+        report.responded(self.info.conversation_id());
+        self.first_reported = !report.is_on();
+        self.report = report;
+        self
     }
 
     /// This stream, holding the call's concurrency slot until its body is done.
@@ -384,6 +400,7 @@ impl ChatStream {
         if !std::mem::replace(&mut self.end_logged, true) {
             self.log.debug(format_args!("stream closed by the caller after {} pieces", self.pieces_out));
         }
+        self.end_report(Outcome::Closed, None);
         self.body = None;
         self.slot = None;
         self.info.discard_undelivered();
@@ -402,6 +419,7 @@ impl ChatStream {
         let Some(failure) = self.failure.take() else {
             self.info.end_as(StreamState::Finished);
             self.log_end(None);
+            self.end_report(Outcome::Succeeded, None);
             return None;
         };
         self.info.end_as(StreamState::Failed);
@@ -409,6 +427,7 @@ impl ChatStream {
         self.body = None;
         self.slot = None;
         self.log_end(Some(&failure));
+        self.end_report(Outcome::Failed, Some(&failure));
         let partial = self.info.text();
         Some(failure.with_partial_text(partial))
     }
@@ -495,6 +514,10 @@ impl ChatStream {
         let new = &self.decoded.pieces.text()[before..];
         if !new.is_empty() {
             self.info.decoded(new);
+            if !self.first_reported {
+                self.first_reported = true;
+                self.report.first_piece();
+            }
         }
     }
 
@@ -502,6 +525,14 @@ impl ChatStream {
         self.failure.get_or_insert(error);
         self.body = None;
         self.slot = None;
+    }
+
+    /// Completes the call's report (once; a no-op when nothing observes the call).
+    fn end_report(&mut self, outcome: Outcome, failure: Option<&Error>) {
+        if self.report.is_on() {
+            self.report.conversation(self.info.conversation_id());
+            self.report.finish(outcome, failure, self.pieces_out);
+        }
     }
 
     /// Writes the log record of the stream's end (once): its size, or its failure.
@@ -514,6 +545,13 @@ impl ChatStream {
             None => self.log.debug(format_args!("stream ended: {pieces} pieces, {bytes} body bytes")),
             Some(e) => self.log.warn(format_args!("stream failed after {pieces} pieces, {bytes} body bytes: {e}")),
         }
+    }
+}
+
+impl Drop for ChatStream {
+    fn drop(&mut self) {
+        // A stream dropped before its end is closed: its report (if any) says so now.
+        self.end_report(Outcome::Closed, None);
     }
 }
 

@@ -166,6 +166,9 @@ impl Transport {
                 Ok(Ok(response)) => response,
             };
             let status = response.status();
+            if call.report.is_on() {
+                call.report.response(status.as_u16(), crate::meta::request_id(response.headers()));
+            }
             config.log.debug(format_args!(
                 "{method} {path}: HTTP {} in {:.1} ms (request id {})",
                 status.as_u16(),

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::attempt::with_retries;
 use crate::error::{Error, Result};
+use crate::report::Outcome;
 use crate::request_options::RequestOptions;
 use crate::retry::Idempotency;
 use crate::stream::{ChatReply, ChatStream};
@@ -80,15 +81,24 @@ impl Client {
     pub async fn chat_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatStream> {
         request.check()?;
         let (config, transport) = self.parts();
-        let call = options.resolve(config)?;
+        let mut call = options.resolve(config)?;
         let body =
             serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
         let body = Body::Json(bytes::Bytes::from(body));
-        let (response, slot) = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
+        call.observe(&Method::POST, "/chat", Some((request.model.as_deref(), request.conversation_id.as_deref())));
+        let result = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
             transport.send(&call, Method::POST, "/chat", &body, Accept::Stream)
         })
-        .await?;
-        Ok(ChatStream::new(response, config.read_timeout, config.log.clone()).holding(slot))
+        .await;
+        let (response, slot) = match result {
+            Ok(ok) => ok,
+            Err(error) => {
+                call.report.finish(Outcome::Failed, Some(&error), 0);
+                return Err(error);
+            }
+        };
+        let stream = ChatStream::new(response, config.read_timeout, config.log.clone()).holding(slot);
+        Ok(stream.reporting(std::mem::take(&mut call.report)))
     }
 
     /// Sends a chat message and waits for the whole reply.

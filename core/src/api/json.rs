@@ -54,8 +54,9 @@ pub(crate) async fn call(
         upload.check()?;
     }
     let (config, transport) = client.parts();
-    let call = options.resolve(config)?;
-    with_retries(&call, &method, path, Idempotency::of(&method), || async {
+    let mut call = options.resolve(config)?;
+    call.observe(&method, path, None);
+    let result = with_retries(&call, &method, path, Idempotency::of(&method), || async {
         let response = transport.send(&call, method.clone(), path, &body, Accept::Json).await?;
         let meta = ResponseMeta::of(response.headers());
         let raw = read_small_body(response, call.timeout, config.read_timeout)
@@ -65,7 +66,9 @@ pub(crate) async fn call(
         Ok(JsonResponse { json, meta })
     })
     .await
-    .map(|(value, _slot)| value)
+    .map(|(value, _slot)| value);
+    call.report.finish_result(&result);
+    result
 }
 
 /// A JSON body, or `None` when empty.

@@ -87,8 +87,11 @@ impl Client {
     /// [`Client::list_models`] with options for this call.
     pub async fn list_models_with(&self, options: &RequestOptions) -> Result<ModelList> {
         let (config, transport) = self.parts();
-        let call = options.resolve(config)?;
-        list(&call, transport).await
+        let mut call = options.resolve(config)?;
+        call.observe(&Method::GET, "/ai/models", None);
+        let result = list(&call, transport).await;
+        call.report.finish_result(&result);
+        result
     }
 }
 

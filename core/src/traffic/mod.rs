@@ -134,18 +134,19 @@ impl Traffic {
     }
 
     /// Waits for a concurrency slot, first come first served; a wait longer than `max_wait`
-    /// fails with a `RateLimitError`.
-    pub(crate) async fn slot(&self, max_wait: Duration, log: &Log) -> Result<Slot> {
+    /// fails with a `RateLimitError`. Returns the slot and the seconds waited for it.
+    pub(crate) async fn slot(&self, max_wait: Duration, log: &Log) -> Result<(Slot, f64)> {
         let Some((n, slots)) = &self.slots else {
-            return Ok(Slot(None));
+            return Ok((Slot(None), 0.0));
         };
         if let Ok(permit) = slots.clone().try_acquire_owned() {
-            return Ok(Slot(Some(permit)));
+            return Ok((Slot(Some(permit)), 0.0));
         }
         log.debug(format_args!("waiting for one of the {n} concurrency slots (max_concurrency)"));
+        let started = Instant::now();
         match tokio::time::timeout(max_wait, slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(Slot(Some(permit))),
-            Ok(Err(_)) => Ok(Slot(None)), // never closed
+            Ok(Ok(permit)) => Ok((Slot(Some(permit)), started.elapsed().as_secs_f64())),
+            Ok(Err(_)) => Ok((Slot(None), 0.0)), // never closed
             Err(_) => Err(too_long(
                 &format!("all {n} concurrency slots (max_concurrency) stayed busy"),
                 max_wait.as_secs_f64(),
@@ -156,7 +157,9 @@ impl Traffic {
 
     /// Waits until the scope's gate and pacing let a request go, then counts it as sent. A
     /// wait longer than `max_wait` fails at once with a `RateLimitError`, sending nothing.
-    pub(crate) async fn admit(&self, max_wait: Duration, log: &Log, first_attempt: bool) -> Result<()> {
+    /// Returns the seconds it waited.
+    pub(crate) async fn admit(&self, max_wait: Duration, log: &Log, first_attempt: bool) -> Result<f64> {
+        let mut waited = 0.0;
         // A gate closed by a 429 while this request slept holds it again: nothing is sent
         // before the gate opens.
         while self.gates() {
@@ -179,6 +182,7 @@ impl Traffic {
             }
             log.debug(format_args!("rate limit: waiting {wait:.3} s before sending (scope {})", self.scope.id));
             tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+            waited += wait;
             if self.scope.lock().pacer.gate(now()).is_none() {
                 break;
             }
@@ -189,7 +193,7 @@ impl Traffic {
         if first_attempt {
             state.budget.deposit(now);
         }
-        Ok(())
+        Ok(waited)
     }
 
     fn reserve_locally(&self, max_wait: Duration) -> std::result::Result<f64, f64> {
