@@ -91,7 +91,7 @@ python-wheel:
 ## test-python: the wheel pip-installed into a fresh virtualenv, pytest against the emulator, mypy --strict
 test-python: python-wheel emulator
 	rm -rf $(PY_TEST) && $(PYTHON) -m venv $(PY_TEST)
-	$(PY_TEST)/$(VENV_BIN)/pip install -q pytest "pytest-asyncio>=1.4" mypy "uvloop; sys_platform != 'win32'" ipykernel nbconvert target/wheels/mixerlead-*.whl
+	$(PY_TEST)/$(VENV_BIN)/pip install -q pytest "pytest-asyncio>=1.4" mypy opentelemetry-sdk "uvloop; sys_platform != 'win32'" ipykernel nbconvert target/wheels/mixerlead-*.whl
 	cd tests/python && ../../$(PY_TEST)/$(VENV_BIN)/python -m pytest
 	$(PY_TEST)/$(VENV_BIN)/mypy --strict examples/python tests/python
 

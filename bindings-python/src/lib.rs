@@ -5,6 +5,7 @@ mod client;
 mod errors;
 mod log;
 mod options;
+mod report;
 mod stream;
 mod testing;
 mod wait;

@@ -81,6 +81,7 @@ fn logger(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// Errors are not raised into the call that happens to deliver: `logging` reports a failing
 /// handler itself, and anything else goes to `sys.unraisablehook`.
 pub fn deliver(py: Python<'_>) {
+    crate::report::deliver(py);
     if !PENDING.load(Ordering::Acquire) {
         return;
     }

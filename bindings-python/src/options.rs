@@ -113,6 +113,12 @@ pub fn request_options(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> P
     let Some(options) = options else { return Ok(call) };
     for (name, item) in options.iter() {
         let name = option_name(&name)?;
+        if name == "observe" {
+            if !item.is_none() {
+                call = call.on_report(crate::report::hook(item.clone().unbind()));
+            }
+            continue;
+        }
         if name == "extra_headers" {
             if !item.is_none() {
                 call = headers(call, &item)?;

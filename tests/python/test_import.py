@@ -15,3 +15,4 @@ def test_import_loads_no_heavy_standard_module() -> None:
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert "mixerlead" in loaded
     assert sorted(HEAVY.intersection(loaded)) == []
+    assert [m for m in loaded if m.startswith("opentelemetry") or m == "mixerlead._otel"] == []

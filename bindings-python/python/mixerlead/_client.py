@@ -5,7 +5,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (12 ms)
 
-from . import _native
+from . import _native, _telemetry
 from ._async_stream import AsyncChatStream
 from ._errors import MixerLeadError
 from ._native import ChatStream
@@ -191,7 +191,8 @@ class Models:
 
         ``timeout``, ``max_retries`` and ``extra_headers`` apply to this call only (see
         :meth:`Chat.stream`)."""
-        return _model_list(self._client._live.list_models(_call(timeout, max_retries, extra_headers)))
+        options = _call(timeout, max_retries, extra_headers)
+        return _model_list(_telemetry.call(self._client._live.list_models, (), "GET /ai/models", options))
 
 
 class Chat:
@@ -220,7 +221,8 @@ class Chat:
         header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
         a newline)."""
         options = _call(timeout, max_retries, extra_headers)
-        return self._client._live.chat(message, model, conversation_id, options)
+        args = (message, model, conversation_id)
+        return _telemetry.call(self._client._live.chat, args, _telemetry.chat_name(model), options, args)  # type: ignore[no-any-return]
 
     def send(
         self,
@@ -233,8 +235,9 @@ class Chat:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ChatReply:
         """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
-        out = self._client._live.send(message, model, conversation_id, _call(timeout, max_retries, extra_headers))
-        return _reply(out)
+        options = _call(timeout, max_retries, extra_headers)
+        args = (message, model, conversation_id)
+        return _reply(_telemetry.call(self._client._live.send, args, _telemetry.chat_name(model), options, args))
 
 
 class Client(_Base):
@@ -325,7 +328,8 @@ class AsyncModels:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> ModelList:
         """Lists the models (``GET /ai/models``); options as for :meth:`AsyncChat.stream`."""
-        return _model_list(await self._client._live.alist_models(_call(timeout, max_retries, extra_headers)))
+        options = _call(timeout, max_retries, extra_headers)
+        return _model_list(await _telemetry.acall(self._client._live.alist_models, (), "GET /ai/models", options))
 
 
 class AsyncChat:
@@ -354,7 +358,8 @@ class AsyncChat:
         header but ``Authorization``, which raises ``ConfigurationError``, as does a value with
         a newline)."""
         options = _call(timeout, max_retries, extra_headers)
-        native = await self._client._live.achat(message, model, conversation_id, options)
+        args = (message, model, conversation_id)
+        native = await _telemetry.acall(self._client._live.achat, args, _telemetry.chat_name(model), options, args)
         return AsyncChatStream(native)
 
     async def send(
@@ -369,7 +374,8 @@ class AsyncChat:
     ) -> ChatReply:
         """Sends ``message`` and waits for the whole reply (options as for :meth:`stream`)."""
         options = _call(timeout, max_retries, extra_headers)
-        out = await self._client._live.asend(message, model, conversation_id, options)
+        args = (message, model, conversation_id)
+        out = await _telemetry.acall(self._client._live.asend, args, _telemetry.chat_name(model), options, args)
         return _reply(out)
 
 

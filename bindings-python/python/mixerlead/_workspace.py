@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from . import _telemetry
 from ._types import _Frozen
 
 # json is imported where it is used: it brings re and enum (about 7 ms), which `import mixerlead`
@@ -182,6 +183,16 @@ def _call(
     return {"timeout": timeout, "max_retries": max_retries, "extra_headers": extra_headers}
 
 
+def _run(client: Client, op: str, args: Tuple[Any, ...], options: Optional[Dict[str, Any]]) -> Any:
+    """The Workspace API call ``op`` (traced when OpenTelemetry is installed)."""
+    return _telemetry.call(client._live.workspace, (op, args), _telemetry.OPERATIONS[op], options)
+
+
+async def _arun(client: AsyncClient, op: str, args: Tuple[Any, ...], options: Optional[Dict[str, Any]]) -> Any:
+    """:func:`_run` for asyncio."""
+    return await _telemetry.acall(client._live.aworkspace, (op, args), _telemetry.OPERATIONS[op], options)
+
+
 def _add_args(
     url: Optional[str], text: Optional[str], file: Optional[FileArg], name: Optional[str]
 ) -> Tuple[Any, ...]:
@@ -248,9 +259,6 @@ class Knowledge:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def _run(self, op: str, args: Tuple[Any, ...], options: Optional[Dict[str, Any]]) -> Any:
-        return self._client._live.workspace(op, args, options)
-
     def add(
         self,
         *,
@@ -268,7 +276,7 @@ class Knowledge:
         over the storage quota ``PayloadTooLargeError``. A create is sent once: it is retried
         only when it surely did not reach the service. """
         args = _add_args(url, text, file, name)
-        return Indexing(*self._run("knowledge_add", args, _call(timeout, max_retries, extra_headers)))
+        return Indexing(*_run(self._client, "knowledge_add", args, _call(timeout, max_retries, extra_headers)))
 
     def crawl(
         self,
@@ -281,7 +289,7 @@ class Knowledge:
     ) -> Indexing:
         """Crawls the site from ``seed_url`` (at most ``max_pages`` pages) into one source."""
         args = (seed_url, max_pages)
-        return Indexing(*self._run("knowledge_crawl", args, _call(timeout, max_retries, extra_headers)))
+        return Indexing(*_run(self._client, "knowledge_crawl", args, _call(timeout, max_retries, extra_headers)))
 
     def list(
         self,
@@ -291,7 +299,7 @@ class Knowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Source]:
         """The project's sources."""
-        return _sources(self._run("knowledge_list", (), _call(timeout, max_retries, extra_headers)))
+        return _sources(_run(self._client, "knowledge_list", (), _call(timeout, max_retries, extra_headers)))
 
     def enable(
         self,
@@ -302,7 +310,7 @@ class Knowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Optional[Source]:
         """Lets chat ground on source ``id`` again; the source, when the service returned it."""
-        out = self._run("knowledge_set_enabled", (id, True), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "knowledge_set_enabled", (id, True), _call(timeout, max_retries, extra_headers))
         return None if out is None else Source(*out)
 
     def disable(
@@ -314,7 +322,7 @@ class Knowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Optional[Source]:
         """Keeps source ``id`` but stops chat grounding on it."""
-        out = self._run("knowledge_set_enabled", (id, False), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "knowledge_set_enabled", (id, False), _call(timeout, max_retries, extra_headers))
         return None if out is None else Source(*out)
 
     def reindex(
@@ -326,7 +334,7 @@ class Knowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Indexing:
         """Indexes source ``id`` anew."""
-        return Indexing(*self._run("knowledge_reindex", (id,), _call(timeout, max_retries, extra_headers)))
+        return Indexing(*_run(self._client, "knowledge_reindex", (id,), _call(timeout, max_retries, extra_headers)))
 
     def delete(
         self,
@@ -337,7 +345,7 @@ class Knowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         """Deletes source ``id``."""
-        self._run("knowledge_delete", (id,), _call(timeout, max_retries, extra_headers))
+        _run(self._client, "knowledge_delete", (id,), _call(timeout, max_retries, extra_headers))
 
     def wait_until_indexed(
         self,
@@ -352,7 +360,7 @@ class Knowledge:
         seconds (the whole wait) passing raises ``APITimeoutError``."""
         id_list = [ids] if isinstance(ids, str) else list(ids)
         args = (id_list, float(timeout))
-        return _sources(self._run("knowledge_wait_until_indexed", args, _call(None, max_retries, extra_headers)))
+        return _sources(_run(self._client, "knowledge_wait_until_indexed", args, _call(None, max_retries, extra_headers)))
 
 
 class Skills:
@@ -371,7 +379,7 @@ class Skills:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Skill]:
         """The skills there are."""
-        out = self._client._live.workspace("skills_list", (), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "skills_list", (), _call(timeout, max_retries, extra_headers))
         return [Skill(*row) for row in out]
 
     def run(
@@ -385,7 +393,7 @@ class Skills:
     ) -> SkillOutput:
         """Runs skill ``skill_id`` with the variables ``vars`` (JSON values)."""
         args = (skill_id, _json("vars", vars))
-        return SkillOutput(*self._client._live.workspace("skills_run", args, _call(timeout, max_retries, extra_headers)))
+        return SkillOutput(*_run(self._client, "skills_run", args, _call(timeout, max_retries, extra_headers)))
 
 
 class Agents:
@@ -404,7 +412,7 @@ class Agents:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Agent]:
         """The project's agents."""
-        out = self._client._live.workspace("agents_list", (), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "agents_list", (), _call(timeout, max_retries, extra_headers))
         return [Agent(*row) for row in out]
 
     def create(
@@ -421,7 +429,7 @@ class Agents:
         ``"monitoring"``; ``config`` its settings (JSON values). A name in use raises
         ``ConflictError``."""
         args = (name, type, _json("config", config))
-        return Agent(*self._client._live.workspace("agents_create", args, _call(timeout, max_retries, extra_headers)))
+        return Agent(*_run(self._client, "agents_create", args, _call(timeout, max_retries, extra_headers)))
 
     def run(
         self,
@@ -433,7 +441,7 @@ class Agents:
     ) -> Dict[str, Any]:
         """Runs agent ``agent_id``; returns what the service answered. Past the daily quota:
         ``PermissionDeniedError``."""
-        out = self._client._live.workspace("agents_run", (agent_id,), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "agents_run", (agent_id,), _call(timeout, max_retries, extra_headers))
         return _agent_run(out)
 
 
@@ -453,7 +461,7 @@ class Artifacts:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Artifact]:
         """The project's artifacts."""
-        out = self._client._live.workspace("artifacts_list", (), _call(timeout, max_retries, extra_headers))
+        out = _run(self._client, "artifacts_list", (), _call(timeout, max_retries, extra_headers))
         return [Artifact(*row) for row in out]
 
     def create(
@@ -467,7 +475,7 @@ class Artifacts:
         """Creates an artifact with ``fields`` (JSON values: ``name=``, ``content=``, …)."""
         args = (_json("fields", fields),)
         options = _call(timeout, max_retries, extra_headers)
-        return Artifact(*self._client._live.workspace("artifacts_create", args, options))
+        return Artifact(*_run(self._client, "artifacts_create", args, options))
 
 
 class AsyncKnowledge:
@@ -477,9 +485,6 @@ class AsyncKnowledge:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
-
-    async def _run(self, op: str, args: Tuple[Any, ...], options: Optional[Dict[str, Any]]) -> Any:
-        return await self._client._live.aworkspace(op, args, options)
 
     async def add(
         self,
@@ -494,7 +499,7 @@ class AsyncKnowledge:
     ) -> Indexing:
         """As :meth:`Knowledge.add`."""
         args = _add_args(url, text, file, name)
-        return Indexing(*await self._run("knowledge_add", args, _call(timeout, max_retries, extra_headers)))
+        return Indexing(*await _arun(self._client, "knowledge_add", args, _call(timeout, max_retries, extra_headers)))
 
     async def crawl(
         self,
@@ -507,7 +512,7 @@ class AsyncKnowledge:
     ) -> Indexing:
         """As :meth:`Knowledge.crawl`."""
         args = (seed_url, max_pages)
-        return Indexing(*await self._run("knowledge_crawl", args, _call(timeout, max_retries, extra_headers)))
+        return Indexing(*await _arun(self._client, "knowledge_crawl", args, _call(timeout, max_retries, extra_headers)))
 
     async def list(
         self,
@@ -517,7 +522,7 @@ class AsyncKnowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Source]:
         """As :meth:`Knowledge.list`."""
-        return _sources(await self._run("knowledge_list", (), _call(timeout, max_retries, extra_headers)))
+        return _sources(await _arun(self._client, "knowledge_list", (), _call(timeout, max_retries, extra_headers)))
 
     async def enable(
         self,
@@ -528,7 +533,7 @@ class AsyncKnowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Optional[Source]:
         """As :meth:`Knowledge.enable`."""
-        out = await self._run("knowledge_set_enabled", (id, True), _call(timeout, max_retries, extra_headers))
+        out = await _arun(self._client, "knowledge_set_enabled", (id, True), _call(timeout, max_retries, extra_headers))
         return None if out is None else Source(*out)
 
     async def disable(
@@ -540,7 +545,7 @@ class AsyncKnowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Optional[Source]:
         """As :meth:`Knowledge.disable`."""
-        out = await self._run("knowledge_set_enabled", (id, False), _call(timeout, max_retries, extra_headers))
+        out = await _arun(self._client, "knowledge_set_enabled", (id, False), _call(timeout, max_retries, extra_headers))
         return None if out is None else Source(*out)
 
     async def reindex(
@@ -552,7 +557,7 @@ class AsyncKnowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Indexing:
         """As :meth:`Knowledge.reindex`."""
-        return Indexing(*await self._run("knowledge_reindex", (id,), _call(timeout, max_retries, extra_headers)))
+        return Indexing(*await _arun(self._client, "knowledge_reindex", (id,), _call(timeout, max_retries, extra_headers)))
 
     async def delete(
         self,
@@ -563,7 +568,7 @@ class AsyncKnowledge:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         """As :meth:`Knowledge.delete`."""
-        await self._run("knowledge_delete", (id,), _call(timeout, max_retries, extra_headers))
+        await _arun(self._client, "knowledge_delete", (id,), _call(timeout, max_retries, extra_headers))
 
     async def wait_until_indexed(
         self,
@@ -576,7 +581,7 @@ class AsyncKnowledge:
         """As :meth:`Knowledge.wait_until_indexed`."""
         id_list = [ids] if isinstance(ids, str) else list(ids)
         args = (id_list, float(timeout))
-        return _sources(await self._run("knowledge_wait_until_indexed", args, _call(None, max_retries, extra_headers)))
+        return _sources(await _arun(self._client, "knowledge_wait_until_indexed", args, _call(None, max_retries, extra_headers)))
 
 
 class AsyncSkills:
@@ -595,7 +600,7 @@ class AsyncSkills:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Skill]:
         """As :meth:`Skills.list`."""
-        out = await self._client._live.aworkspace("skills_list", (), _call(timeout, max_retries, extra_headers))
+        out = await _arun(self._client, "skills_list", (), _call(timeout, max_retries, extra_headers))
         return [Skill(*row) for row in out]
 
     async def run(
@@ -610,7 +615,7 @@ class AsyncSkills:
         """As :meth:`Skills.run`."""
         args = (skill_id, _json("vars", vars))
         options = _call(timeout, max_retries, extra_headers)
-        return SkillOutput(*await self._client._live.aworkspace("skills_run", args, options))
+        return SkillOutput(*await _arun(self._client, "skills_run", args, options))
 
 
 class AsyncAgents:
@@ -629,7 +634,7 @@ class AsyncAgents:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Agent]:
         """As :meth:`Agents.list`."""
-        out = await self._client._live.aworkspace("agents_list", (), _call(timeout, max_retries, extra_headers))
+        out = await _arun(self._client, "agents_list", (), _call(timeout, max_retries, extra_headers))
         return [Agent(*row) for row in out]
 
     async def create(
@@ -645,7 +650,7 @@ class AsyncAgents:
         """As :meth:`Agents.create`."""
         args = (name, type, _json("config", config))
         options = _call(timeout, max_retries, extra_headers)
-        return Agent(*await self._client._live.aworkspace("agents_create", args, options))
+        return Agent(*await _arun(self._client, "agents_create", args, options))
 
     async def run(
         self,
@@ -657,7 +662,7 @@ class AsyncAgents:
     ) -> Dict[str, Any]:
         """As :meth:`Agents.run`."""
         options = _call(timeout, max_retries, extra_headers)
-        return _agent_run(await self._client._live.aworkspace("agents_run", (agent_id,), options))
+        return _agent_run(await _arun(self._client, "agents_run", (agent_id,), options))
 
 
 class AsyncArtifacts:
@@ -676,7 +681,7 @@ class AsyncArtifacts:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> List[Artifact]:
         """As :meth:`Artifacts.list`."""
-        out = await self._client._live.aworkspace("artifacts_list", (), _call(timeout, max_retries, extra_headers))
+        out = await _arun(self._client, "artifacts_list", (), _call(timeout, max_retries, extra_headers))
         return [Artifact(*row) for row in out]
 
     async def create(
@@ -690,4 +695,4 @@ class AsyncArtifacts:
         """As :meth:`Artifacts.create`."""
         args = (_json("fields", fields),)
         options = _call(timeout, max_retries, extra_headers)
-        return Artifact(*await self._client._live.aworkspace("artifacts_create", args, options))
+        return Artifact(*await _arun(self._client, "artifacts_create", args, options))
