@@ -24,7 +24,8 @@ static PENDING: AtomicBool = AtomicBool::new(false);
 pub fn hook(callback: Py<PyAny>) -> ReportHook {
     let callback = Arc::new(callback);
     ReportHook::new(move |report| {
-        let runtime_thread = std::thread::current().name().is_some_and(|name| name.starts_with(mixerlead::runtime::THREAD_NAME));
+        let runtime_thread =
+            std::thread::current().name().is_some_and(|name| name.starts_with(mixerlead::runtime::THREAD_NAME));
         if !runtime_thread {
             Python::attach(|py| call(py, &callback, report));
         } else {

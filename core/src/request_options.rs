@@ -100,14 +100,7 @@ impl RequestOptions {
             })?;
             headers.insert(header, value);
         }
-        Ok(CallSettings {
-            config,
-            timeout,
-            max_retries,
-            headers,
-            hook: self.report.clone(),
-            report: Recorder::default(),
-        })
+        Ok(CallSettings { config, timeout, max_retries, headers, report: Recorder::default() })
     }
 }
 
@@ -118,16 +111,21 @@ pub(crate) struct CallSettings<'c> {
     pub max_retries: u32,
     /// Extra headers, sent after the client's own (so they override all but `Authorization`).
     pub headers: HeaderMap,
-    /// Who wants this call's report.
-    pub hook: Option<ReportHook>,
-    /// The call's report, once [`CallSettings::observe`] started it.
+    /// The call's report, once [`RequestOptions::observe`] started it.
     pub report: Recorder,
 }
 
-impl CallSettings<'_> {
-    /// Starts the call's report (see [`Recorder::start`]).
-    pub(crate) fn observe(&mut self, method: &reqwest::Method, path: &str, chat: Option<(Option<&str>, Option<&str>)>) {
-        self.report = Recorder::start(self.hook.as_ref(), &self.config.base_url, method, path, chat);
+impl RequestOptions {
+    /// Starts the report of a call with these options (see [`Recorder::start`]), before its
+    /// arguments are checked: a call refused for a bad argument is reported too.
+    pub(crate) fn observe(
+        &self,
+        config: &Config,
+        method: &reqwest::Method,
+        path: &str,
+        chat: Option<(Option<&str>, Option<&str>)>,
+    ) -> Recorder {
+        Recorder::start(self.report.as_ref(), &config.base_url, method, path, chat)
     }
 }
 

@@ -79,13 +79,23 @@ impl Client {
 
     /// [`Client::chat`] with options for this call.
     pub async fn chat_with(&self, request: ChatRequest, options: &RequestOptions) -> Result<ChatStream> {
-        request.check()?;
         let (config, transport) = self.parts();
-        let mut call = options.resolve(config)?;
-        let body =
-            serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))?;
+        let chat = Some((request.model.as_deref(), request.conversation_id.as_deref()));
+        let report = options.observe(config, &Method::POST, "/chat", chat);
+        let checked = request.check().and_then(|()| {
+            let body =
+                serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")));
+            Ok((options.resolve(config)?, body?))
+        });
+        let (mut call, body) = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                report.finish(Outcome::Failed, Some(&error), 0);
+                return Err(error);
+            }
+        };
+        call.report = report;
         let body = Body::Json(bytes::Bytes::from(body));
-        call.observe(&Method::POST, "/chat", Some((request.model.as_deref(), request.conversation_id.as_deref())));
         let result = with_retries(&call, &Method::POST, "/chat", Idempotency::Chat, || {
             transport.send(&call, Method::POST, "/chat", &body, Accept::Stream)
         })

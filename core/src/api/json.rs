@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::attempt::{with_retries, AttemptError};
 use crate::error::{Error, Result};
 use crate::meta::ResponseMeta;
+use crate::report::Outcome;
 use crate::request_options::RequestOptions;
 use crate::retry::{Failure, Idempotency};
 use crate::transport::{read_small_body, Accept, Body};
@@ -49,13 +50,20 @@ pub(crate) async fn call(
     path: &str,
     body: Body,
 ) -> Result<JsonResponse> {
-    check_path(path)?;
-    if let Body::Upload(upload) = &body {
-        upload.check()?;
-    }
     let (config, transport) = client.parts();
-    let mut call = options.resolve(config)?;
-    call.observe(&method, path, None);
+    let report = options.observe(config, &method, path, None);
+    let checked = check_path(path).and_then(|()| match &body {
+        Body::Upload(upload) => upload.check(),
+        _ => Ok(()),
+    });
+    let mut call = match checked.and_then(|()| options.resolve(config)) {
+        Ok(call) => call,
+        Err(error) => {
+            report.finish(Outcome::Failed, Some(&error), 0);
+            return Err(error);
+        }
+    };
+    call.report = report;
     let result = with_retries(&call, &method, path, Idempotency::of(&method), || async {
         let response = transport.send(&call, method.clone(), path, &body, Accept::Json).await?;
         let meta = ResponseMeta::of(response.headers());

@@ -87,10 +87,15 @@ impl Client {
     /// [`Client::list_models`] with options for this call.
     pub async fn list_models_with(&self, options: &RequestOptions) -> Result<ModelList> {
         let (config, transport) = self.parts();
-        let mut call = options.resolve(config)?;
-        call.observe(&Method::GET, "/ai/models", None);
-        let result = list(&call, transport).await;
-        call.report.finish_result(&result);
+        let report = options.observe(config, &Method::GET, "/ai/models", None);
+        let result = match options.resolve(config) {
+            Ok(mut call) => {
+                call.report = report.clone();
+                list(&call, transport).await
+            }
+            Err(error) => Err(error),
+        };
+        report.finish_result(&result);
         result
     }
 }
