@@ -80,6 +80,44 @@ function toHeaders(pairs) {
   return headers;
 }
 
+// OpenTelemetry: looked for at the first call, loaded (otel.js) only when `@opentelemetry/api`
+// resolves; without it a call costs one comparison here.
+let telemetry; // undefined: not looked for yet; null: not installed
+
+function otel() {
+  if (telemetry === undefined) {
+    telemetry = null;
+    let api = null;
+    try {
+      api = require(require.resolve('@opentelemetry/api'));
+    } catch {
+      // Not installed: calls go untraced.
+    }
+    if (api !== null) telemetry = new (require('./otel.js').Telemetry)(api);
+  }
+  return telemetry;
+}
+
+/**
+ * `run(o)`, a native call taking the request options `o`, traced as `name` (a chat when `chat`
+ * is `{ message, model, conversationId }`) when OpenTelemetry is installed: the span ends with
+ * the core's report of the call.
+ */
+function traced(name, chat, o, run) {
+  const t = telemetry === undefined ? otel() : telemetry;
+  if (t === null) return run(o);
+  const [options, tag] = t.begin(name, chat, o);
+  try {
+    return run(options);
+  } catch (error) {
+    t.abandon(tag, error);
+    throw error;
+  }
+}
+
+/** The span name of a chat: `chat <model>`, `chat` for Auto. */
+const chatName = (model) => (model === undefined ? 'chat' : `chat ${model}`);
+
 /** Runs `start(cancel)` with a native cancellation wired to `signal`. */
 async function withSignal(signal, start) {
   if (!signal) return call(() => start(undefined));
@@ -343,7 +381,9 @@ class Models {
   async list(options = undefined) {
     const signal = checkSignal(options);
     const o = requestOptions(options);
-    const list = await withSignal(signal, (cancel) => this.#client().listModels(o, cancel));
+    const list = await withSignal(signal, (cancel) =>
+      traced('GET /ai/models', null, o, (o2) => this.#client().listModels(o2, cancel)),
+    );
     const models = list.models;
     let headers = null;
     Object.defineProperties(models, {
@@ -373,8 +413,9 @@ class Chat {
     const conversationId = checkString('conversationId', params.conversationId, false);
     const signal = checkSignal(options);
     const o = requestOptions(options);
+    const chat = { message, model, conversationId };
     const nativeStream = await withSignal(signal, (cancel) =>
-      this.#client().chat(message, model, conversationId, o, cancel),
+      traced(chatName(model), chat, o, (o2) => this.#client().chat(message, model, conversationId, o2, cancel)),
     );
     return new ChatStream(nativeStream, signal);
   }
@@ -390,11 +431,14 @@ class Chat {
   }
 }
 
-/** Runs `start(options, cancel)`, a native call, with a call's request options and signal. */
-function request(options, start) {
+/**
+ * Runs `start(options, cancel)`, a native call, with a call's request options and signal,
+ * traced as `name` (`<METHOD> <path template>`).
+ */
+function request(options, name, start) {
   const signal = checkSignal(options);
   const o = requestOptions(options);
-  return withSignal(signal, (cancel) => start(o, cancel));
+  return withSignal(signal, (cancel) => traced(name, null, o, (o2) => start(o2, cancel)));
 }
 
 /** `params` as an object (a TypeError saying `shape` when it is not one). */
@@ -475,7 +519,7 @@ class Knowledge {
     else if (file !== undefined && file !== null) {
       throw new TypeError("file must be a path (a string or a file: URL) or the file's bytes (a Buffer or Uint8Array)");
     }
-    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeAdd(source, o, cancel)));
+    return toIndexing(await request(options, 'POST /knowledge', (o, cancel) => this.#client().knowledgeAdd(source, o, cancel)));
   }
 
   /** Crawls a site from `seedUrl`, at most `maxPages` pages (`POST /knowledge/crawl`). */
@@ -485,13 +529,13 @@ class Knowledge {
     let { maxPages } = p;
     if (maxPages === null) maxPages = undefined;
     if (maxPages !== undefined && typeof maxPages !== 'number') throw new TypeError('maxPages must be a number');
-    const crawl = await request(options, (o, cancel) => this.#client().knowledgeCrawl(seedUrl, maxPages, o, cancel));
+    const crawl = await request(options, 'POST /knowledge/crawl', (o, cancel) => this.#client().knowledgeCrawl(seedUrl, maxPages, o, cancel));
     return toIndexing(crawl);
   }
 
   /** Every source (`GET /knowledge`). */
   async list(options = undefined) {
-    const sources = await request(options, (o, cancel) => this.#client().knowledgeList(o, cancel));
+    const sources = await request(options, 'GET /knowledge', (o, cancel) => this.#client().knowledgeList(o, cancel));
     return sources.map(toSource);
   }
 
@@ -507,20 +551,20 @@ class Knowledge {
 
   async #setEnabled(id, enabled, options) {
     checkId('id', id);
-    const source = await request(options, (o, cancel) => this.#client().knowledgeSetEnabled(id, enabled, o, cancel));
+    const source = await request(options, 'PATCH /knowledge/{id}', (o, cancel) => this.#client().knowledgeSetEnabled(id, enabled, o, cancel));
     return source ? toSource(source) : null;
   }
 
   /** Indexes the source again (`POST /knowledge/{id}/reindex`). */
   async reindex(id, options = undefined) {
     checkId('id', id);
-    return toIndexing(await request(options, (o, cancel) => this.#client().knowledgeReindex(id, o, cancel)));
+    return toIndexing(await request(options, 'POST /knowledge/{id}/reindex', (o, cancel) => this.#client().knowledgeReindex(id, o, cancel)));
   }
 
   /** Deletes the source (`DELETE /knowledge/{id}`). */
   async delete(id, options = undefined) {
     checkId('id', id);
-    await request(options, (o, cancel) => this.#client().knowledgeDelete(id, o, cancel));
+    await request(options, 'DELETE /knowledge/{id}', (o, cancel) => this.#client().knowledgeDelete(id, o, cancel));
   }
 
   /**
@@ -545,7 +589,7 @@ class Knowledge {
     }
     const seconds = timeout === null ? 300 : timeout;
     if (typeof seconds !== 'number') throw new TypeError('timeout must be a number of seconds');
-    const sources = await request(options, (o, cancel) =>
+    const sources = await request(options, 'GET /knowledge', (o, cancel) =>
       this.#client().knowledgeWaitUntilIndexed(ids, seconds, o, cancel),
     );
     return sources.map(toSource);
@@ -561,7 +605,7 @@ class Skills {
 
   /** Every skill (`GET /skills`): `[{ id, name, category, description, raw }]`. */
   async list(options = undefined) {
-    const skills = await request(options, (o, cancel) => this.#client().skillsList(o, cancel));
+    const skills = await request(options, 'GET /skills', (o, cancel) => this.#client().skillsList(o, cancel));
     return skills.map((s) => ({
       id: s.id,
       name: orNull(s.name),
@@ -575,7 +619,7 @@ class Skills {
   async run(skillId, vars = undefined, options = undefined) {
     checkId('skillId', skillId);
     const json = jsonObject('vars', vars);
-    const out = await request(options, (o, cancel) => this.#client().skillsRun(skillId, json, o, cancel));
+    const out = await request(options, 'POST /skills/exec', (o, cancel) => this.#client().skillsRun(skillId, json, o, cancel));
     return { output: out.output, raw: JSON.parse(out.raw) };
   }
 }
@@ -589,7 +633,7 @@ class Agents {
 
   /** Every agent (`GET /agents`): `[{ id, name, type, raw }]`. */
   async list(options = undefined) {
-    const agents = await request(options, (o, cancel) => this.#client().agentsList(o, cancel));
+    const agents = await request(options, 'GET /agents', (o, cancel) => this.#client().agentsList(o, cancel));
     return agents.map(toRecord);
   }
 
@@ -602,7 +646,7 @@ class Agents {
     const name = checkString('name', p.name, true);
     const type = checkString('type', p.type, true);
     const config = jsonObject('config', p.config);
-    return toRecord(await request(options, (o, cancel) => this.#client().agentsCreate(name, type, config, o, cancel)));
+    return toRecord(await request(options, 'POST /agents', (o, cancel) => this.#client().agentsCreate(name, type, config, o, cancel)));
   }
 
   /**
@@ -612,7 +656,7 @@ class Agents {
    */
   async run(agentId, options = undefined) {
     checkId('agentId', agentId);
-    const raw = JSON.parse(await request(options, (o, cancel) => this.#client().agentsRun(agentId, o, cancel)));
+    const raw = JSON.parse(await request(options, 'POST /agents/{id}/run', (o, cancel) => this.#client().agentsRun(agentId, o, cancel)));
     let output = null;
     if (typeof raw === 'string') output = raw;
     else if (raw && typeof raw === 'object' && typeof raw.output === 'string') output = raw.output;
@@ -629,14 +673,14 @@ class Artifacts {
 
   /** Every artifact (`GET /artifacts`): `[{ id, name, type, raw }]`. */
   async list(options = undefined) {
-    const artifacts = await request(options, (o, cancel) => this.#client().artifactsList(o, cancel));
+    const artifacts = await request(options, 'GET /artifacts', (o, cancel) => this.#client().artifactsList(o, cancel));
     return artifacts.map(toRecord);
   }
 
   /** Saves an artifact with these fields (`POST /artifacts`); never sent twice. */
   async create(fields, options = undefined) {
     const json = jsonObject('fields', fields, true);
-    return toRecord(await request(options, (o, cancel) => this.#client().artifactsCreate(json, o, cancel)));
+    return toRecord(await request(options, 'POST /artifacts', (o, cancel) => this.#client().artifactsCreate(json, o, cancel)));
   }
 }
 

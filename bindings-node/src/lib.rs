@@ -25,6 +25,7 @@ mod errors;
 mod log;
 mod meta;
 mod options;
+mod report;
 mod stream;
 // napi registers a free function with Node only outside cfg(test): there it looks unused.
 #[cfg_attr(test, allow(dead_code))]

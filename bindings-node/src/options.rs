@@ -93,6 +93,9 @@ pub(crate) fn request_options(options: Option<&Object>) -> Result<RequestOptions
         let value_type = value.get_type()?;
         out = match (name.as_str(), value_type) {
             (_, ValueType::Undefined | ValueType::Null) | ("signal", _) => continue,
+            // The OpenTelemetry layer's tag for this call's report (see `report.rs`).
+            // SAFETY: the value is a number, as `get_type` just reported.
+            ("observe", ValueType::Number) => out.on_report(crate::report::hook(unsafe { value.cast::<f64>() }?)),
             // SAFETY: the value is an object, as `get_type` just reported.
             ("headers", ValueType::Object) => headers(out, &unsafe { value.cast::<Object>() }?)?,
             ("headers", other) => {

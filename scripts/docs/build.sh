@@ -17,10 +17,12 @@ step() { printf '\n== docs: %s\n' "$*"; }
 
 step "tools"
 # fastapi and uvicorn: the guides' services (`serve` examples, tests/docs/examples.py).
-if [ ! -x "$tools/py/bin/pdoc" ] || [ ! -x "$tools/py/bin/pytest" ] || [ ! -x "$tools/py/bin/uvicorn" ]; then
+# opentelemetry-sdk: the guide's OpenTelemetry example.
+if [ ! -x "$tools/py/bin/pdoc" ] || [ ! -x "$tools/py/bin/pytest" ] || [ ! -x "$tools/py/bin/uvicorn" ] ||
+  ! "$tools/py/bin/python" -c 'import opentelemetry.sdk' 2>/dev/null; then
   python3 -m venv "$tools/py"
   "$tools/py/bin/pip" install -q "markdown>=3.5,<4" "pdoc>=15,<17" "websockets>=12,<16" "pytest>=8,<10" \
-    "fastapi>=0.110,<1" "uvicorn>=0.30,<1"
+    "fastapi>=0.110,<1" "uvicorn>=0.30,<1" "opentelemetry-sdk>=1.20,<2"
 fi
 if [ ! -x "$tools/node/node_modules/.bin/typedoc" ]; then
   mkdir -p "$tools/node"

@@ -49,7 +49,7 @@ SERVE_PIECES = 300
 SERVE_SCRIPT = f"pieces={SERVE_PIECES};delay_ms=1"
 SERVE_EXPECTED = "".join(f"é{i} " if i % 20 == 19 else f"w{i} " for i in range(SERVE_PIECES))
 # The packages the `serve` examples import, beside mixerlead (Python's: scripts/docs/build.sh).
-NODE_EXTRAS = ["express@5"]
+NODE_EXTRAS = ["express@5", "@opentelemetry/api@1", "@opentelemetry/sdk-trace-base@2", "@opentelemetry/context-async-hooks@2"]
 FENCE = re.compile(r"^(```+)([^\n`]*)\n(.*?)^\1\s*$", re.M | re.S)
 TIMEOUT = 120
 
@@ -271,6 +271,8 @@ class Runner:
             [dependencies]
             mixerlead = {{ path = "{ROOT / 'core'}" }}
             futures-util = "0.3"
+            tracing = "0.1"
+            tracing-subscriber = {{ version = "0.3", default-features = false, features = ["fmt", "std", "registry"] }}
             serde_json = "1"
             tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
             """))

@@ -29,7 +29,8 @@ cat > tsconfig.json <<'JSON'
 }
 JSON
 rm -rf node_modules/mixerlead node_modules/@mixerlead
-npm install --silent --no-audit --no-fund --no-save "${tarballs[@]}" typescript@5 @types/node@20
+npm install --silent --no-audit --no-fund --no-save "${tarballs[@]}" typescript@5 @types/node@20 \
+  @opentelemetry/api@1 @opentelemetry/sdk-trace-base @opentelemetry/sdk-metrics @opentelemetry/context-async-hooks @opentelemetry/core
 [ ! -e node_modules/mixerlead/mixerlead.node ] && [ -f "node_modules/@mixerlead/$platform/mixerlead.$platform.node" ]
 cp "$root"/tests/node/*.test.mjs "$root"/tests/node/helpers.mjs "$root"/tests/node/worker.cjs "$root"/tests/node/types.ts .
 cp "$root"/examples/node/* .

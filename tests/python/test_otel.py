@@ -87,6 +87,7 @@ def test_stream_span_under_the_parent_with_the_genai_attributes(emu: Emulator, s
     # The service saw the chat span as the parent of its own work, and the baggage.
     headers = emu.stats(sid)["last_headers"]
     ctx = span.get_span_context()
+    assert ctx is not None
     assert headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-")
     assert headers["baggage"] == "tenant=t42"
     no_secrets()

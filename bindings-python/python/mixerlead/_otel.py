@@ -12,10 +12,17 @@ from __future__ import annotations
 import json
 import os
 
-from opentelemetry import metrics, propagate, trace
+import opentelemetry.trace as _trace_globals
+from opentelemetry import baggage, metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ._native import __version__
+
+try:
+    from opentelemetry.metrics import _internal as _metrics_globals
+except ImportError:  # pragma: no cover - an API laid out otherwise
+    _metrics_globals = None
+_UNKNOWN = object()
 
 TYPE_CHECKING = False
 
@@ -32,6 +39,10 @@ def _histogram(meter: Any, name: str, description: str, buckets: Any) -> Any:
                                       explicit_bucket_boundaries_advisory=buckets)
     except TypeError:  # an API before bucket advice
         return meter.create_histogram(name, unit="s", description=description)
+
+
+# The core's error types Python names otherwise.
+_PYTHON_NAMES = {"AbortError": "CancelledError", "InvalidArgumentError": "ValueError"}
 
 
 class Telemetry:
@@ -54,10 +65,24 @@ class Telemetry:
         name: str,
         options: Optional[Dict[str, Any]],
         chat: Optional[Tuple[str, Optional[str], Optional[str]]] = None,
-    ) -> Tuple[Dict[str, Any], Observer]:
+    ) -> Tuple[Optional[Dict[str, Any]], Optional[Observer]]:
         """Starts the span of a call named ``name`` (a chat when ``chat`` is its message, model
         and conversation id) in the current context; returns the call's options with the
-        propagation headers and the observer the core reports to."""
+        propagation headers and the observer the core reports to (``None`` when no provider
+        was set: spans and metrics would go nowhere, and only the current context is sent on)."""
+        if _providers_set():
+            return self.traced(name, options, chat)
+        if not (trace.get_current_span().get_span_context().is_valid or baggage.get_all()):
+            return options, None  # nothing to send on
+        return _with_headers(options, None), None
+
+    def traced(
+        self,
+        name: str,
+        options: Optional[Dict[str, Any]],
+        chat: Optional[Tuple[str, Optional[str], Optional[str]]] = None,
+    ) -> Tuple[Dict[str, Any], Observer]:
+        """:meth:`begin` when a provider was set."""
         attributes: Dict[str, Any] = {}
         if chat is not None:
             message, model, conversation_id = chat
@@ -71,23 +96,38 @@ class Telemetry:
                 parts = [{"type": "text", "content": message}]
                 attributes["gen_ai.input.messages"] = json.dumps([{"role": "user", "parts": parts}])
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        call = dict(options) if options else {}
-        given: Optional[Mapping[str, str]] = call.get("extra_headers")
-        headers: Dict[str, str] = dict(given) if given else {}
         context = trace.set_span_in_context(span) if span.get_span_context().is_valid else None
-        propagate.inject(headers, context=context)
-        if headers:
-            call["extra_headers"] = headers
+        call = _with_headers(options, context)
         observer = Observer(self, span, chat is not None, model if chat is not None else None)
-        if span.is_recording() or not _noop_meters():
+        if span.is_recording() or _meter_provider_set():
             call["observe"] = observer
         return call, observer
 
 
-def _noop_meters() -> bool:
-    """Whether no meter provider was set (metrics would go nowhere)."""
-    provider = metrics.get_meter_provider()
-    return type(provider).__name__ in ("_ProxyMeterProvider", "NoOpMeterProvider")
+def _with_headers(options: Optional[Dict[str, Any]], context: Any) -> Dict[str, Any]:
+    """The call's options with ``context`` (``None``: the current one) injected into its headers."""
+    call = dict(options) if options else {}
+    given: Optional[Mapping[str, str]] = call.get("extra_headers")
+    if given is None or hasattr(given, "items"):  # else the core refuses it, as without tracing
+        headers: Dict[str, str] = dict(given.items()) if given else {}
+        propagate.inject(headers, context=context)
+        if headers:
+            call["extra_headers"] = headers
+    return call
+
+
+def _meter_provider_set() -> bool:
+    """Whether a meter provider was set (else metrics would go nowhere)."""
+    provider = getattr(_metrics_globals, "_METER_PROVIDER", _UNKNOWN)
+    if provider is _UNKNOWN:  # an API that keeps it elsewhere: ask it
+        return type(metrics.get_meter_provider()).__name__ not in ("_ProxyMeterProvider", "NoOpMeterProvider")
+    return provider is not None
+
+
+def _providers_set() -> bool:
+    """Whether a tracer or a meter provider was set: read from the API's globals (one attribute
+    each) rather than through its getters, which cost a microsecond each on every call."""
+    return getattr(_trace_globals, "_TRACER_PROVIDER", True) is not None or _meter_provider_set()
 
 
 class Observer:
@@ -108,8 +148,7 @@ class Observer:
         if self.done:
             return
         self.done = True
-        if error_type == "AbortError":
-            error_type = "CancelledError"  # Python's name for a call cancelled before it ended
+        error_type = _PYTHON_NAMES.get(error_type, error_type)
         span = self.span
         if span.is_recording():
             span.set_attribute("server.address", address)

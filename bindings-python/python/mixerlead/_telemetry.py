@@ -57,7 +57,8 @@ def call(fn: Any, args: Any, name: str, options: Any, chat: Any = None) -> Any:
     try:
         return fn(*args, options)
     except BaseException as error:
-        observer.abandon(error)
+        if observer is not None:
+            observer.abandon(error)
         raise
 
 
@@ -70,7 +71,8 @@ async def acall(fn: Any, args: Any, name: str, options: Any, chat: Any = None) -
     try:
         return await fn(*args, options)
     except BaseException as error:
-        observer.abandon(error)
+        if observer is not None:
+            observer.abandon(error)
         raise
 
 

@@ -1,0 +1,47 @@
+// What OpenTelemetry adds to a call in Node when @opentelemetry/api is installed but no SDK is
+// configured (the no-op providers): the per-call work of mixerlead's OpenTelemetry layer
+// (otel.js's begin, what index.js adds to a call), then a whole models list against the emulator
+// with the API resolvable and hidden. Run from a folder where mixerlead and @opentelemetry/api
+// are installed:   node otel_cost.cjs BASE_URL
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const n = 200_000;
+const otelPath = path.join(path.dirname(require.resolve('mixerlead')), 'otel.js');
+const { Telemetry } = require(otelPath);
+const telemetry = new Telemetry(require('@opentelemetry/api'));
+let best = Infinity;
+for (let round = 0; round < 5; round++) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) telemetry.begin('GET /ai/models', null, undefined);
+  best = Math.min(best, Number(process.hrtime.bigint() - start) / n / 1000);
+}
+console.log(`the OpenTelemetry layer per call with the no-op providers: +${best.toFixed(2)} µs`);
+
+const CALLS = `
+  if (process.argv[2] === 'hidden') {
+    const Module = require('node:module');
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      if (request.startsWith('@opentelemetry/')) { const e = new Error('hidden'); e.code = 'MODULE_NOT_FOUND'; throw e; }
+      return resolve.call(this, request, ...rest);
+    };
+  }
+  const { Client } = require('mixerlead');
+  (async () => {
+    const client = new Client({ apiKey: 'ml_bench_key', baseUrl: process.argv[3] });
+    for (let i = 0; i < 300; i++) await client.models.list();
+    let best = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 2000; i++) await client.models.list();
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 2000 / 1000);
+    }
+    console.log(best);
+  })();`;
+if (process.argv[2]) {
+  const run = (mode) => Number(execFileSync(process.execPath, ['-e', CALLS, mode, process.argv[2]], { encoding: 'utf8' }));
+  const hidden = run('hidden');
+  const noop = run('noop');
+  console.log(`models.list against the emulator: ${hidden.toFixed(1)} µs without, ${noop.toFixed(1)} µs with the no-op providers: +${(noop - hidden).toFixed(1)} µs`);
+}
