@@ -335,6 +335,9 @@ def prepare(work: Path) -> None:
     packed = " ".join([f"{t.name}:{t.stat().st_mtime}" for t in tarballs] + NODE_EXTRAS)
     stamp = work / "node_modules" / ".from"
     if not stamp.exists() or stamp.read_text() != packed:
+        # Afresh: npm's resolver can spin without end over an older tree once the package has a
+        # peer dependency.
+        shutil.rmtree(work / "node_modules", ignore_errors=True)
         (work / "package.json").write_text('{ "name": "doc-examples", "private": true }\n')
         subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-save", *map(str, tarballs), *NODE_EXTRAS],
                        cwd=work, check=True)

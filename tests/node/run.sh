@@ -28,7 +28,9 @@ cat > tsconfig.json <<'JSON'
   "files": ["types.ts", "typed.ts"]
 }
 JSON
-rm -rf node_modules/mixerlead node_modules/@mixerlead
+# A fresh install each time (the npm cache makes it quick): npm's resolver can spin without end
+# over a tree left by an older install once the package has a peer dependency.
+rm -rf node_modules
 npm install --silent --no-audit --no-fund --no-save "${tarballs[@]}" typescript@5 @types/node@20 \
   @opentelemetry/api@1 @opentelemetry/sdk-trace-base @opentelemetry/sdk-metrics @opentelemetry/context-async-hooks @opentelemetry/core
 [ ! -e node_modules/mixerlead/mixerlead.node ] && [ -f "node_modules/@mixerlead/$platform/mixerlead.$platform.node" ]
