@@ -19,7 +19,7 @@ for (let round = 0; round < 5; round++) {
 console.log(`the OpenTelemetry layer per call with the no-op providers: +${best.toFixed(2)} µs`);
 
 const CALLS = `
-  if (process.argv[2] === 'hidden') {
+  if (process.argv[1] === 'hidden') {
     const Module = require('node:module');
     const resolve = Module._resolveFilename;
     Module._resolveFilename = function (request, ...rest) {
@@ -29,7 +29,7 @@ const CALLS = `
   }
   const { Client } = require('mixerlead');
   (async () => {
-    const client = new Client({ apiKey: 'ml_bench_key', baseUrl: process.argv[3] });
+    const client = new Client({ apiKey: 'ml_bench_key', baseUrl: process.argv[2] });
     for (let i = 0; i < 300; i++) await client.models.list();
     let best = Infinity;
     for (let round = 0; round < 5; round++) {
