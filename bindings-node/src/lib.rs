@@ -25,6 +25,8 @@ mod errors;
 mod log;
 mod meta;
 mod options;
+// `setReportSink` is called from JS only.
+#[cfg_attr(test, allow(dead_code))]
 mod report;
 mod stream;
 // napi registers a free function with Node only outside cfg(test): there it looks unused.

@@ -45,11 +45,8 @@ fn hr_time(time: std::time::SystemTime) -> [u64; 2] {
 }
 
 fn json(r: &CallReport) -> String {
-    let events: Vec<serde_json::Value> = r
-        .events
-        .iter()
-        .map(|e| serde_json::json!([e.name, hr_time(e.at), e.reason, e.seconds, e.attempt]))
-        .collect();
+    let events: Vec<serde_json::Value> =
+        r.events.iter().map(|e| serde_json::json!([e.name, hr_time(e.at), e.reason, e.seconds, e.attempt])).collect();
     serde_json::json!({
         "name": r.span_name(),
         "chat": r.chat,
