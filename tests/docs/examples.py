@@ -271,7 +271,6 @@ class Runner:
             [dependencies]
             mixerlead = {{ path = "{ROOT / 'core'}" }}
             futures-util = "0.3"
-            tracing = "0.1"
             tracing-subscriber = {{ version = "0.3", default-features = false, features = ["fmt", "std", "registry"] }}
             serde_json = "1"
             tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
