@@ -1,4 +1,4 @@
-//! Recording exchanges into a cassette (the `record` option, SPEC §8.4): one JSON line per
+//! Recording exchanges into a cassette (the `record` option; the format: docs/cassettes.md): one JSON line per
 //! exchange — every attempt of every call — with the body as it was received, chunk by chunk,
 //! and each chunk's time since the response headers. The emulator replays such a file.
 //!

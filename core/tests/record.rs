@@ -1,4 +1,4 @@
-//! Record and replay (SPEC §8.4): exchanges recorded against the emulator's scripted faults,
+//! Record and replay: exchanges recorded against the emulator's scripted faults,
 //! then replayed by an emulator serving the cassette — same pieces, ids, errors, retries and
 //! pacing; the key never in a cassette; several processes appending whole lines.
 

@@ -1,4 +1,4 @@
-//! Replaying a cassette (SPEC §8.4): the exchanges a client recorded with its `record` option,
+//! Replaying a cassette (docs/cassettes.md): the exchanges a client recorded with its `record` option,
 //! served again with their statuses, headers, chunks and timing.
 //!
 //! A request is answered by the first unused recorded exchange with the same method, path,

@@ -1,4 +1,4 @@
-// Record and replay (SPEC §8.4) from Node: record the emulator's scripted faults with `record`,
+// Record and replay from Node: record the emulator's scripted faults with `record`,
 // replay with `Emulator.start({ cassette, speed })`; and across surfaces, a cassette recorded
 // here replayed by the emulator binary, and one recorded by Python's or the CLI's core here.
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-"""Record and replay (SPEC §8.4) from Python: record the emulator's scripted faults with
+"""Record and replay from Python: record the emulator's scripted faults with
 ``record=``, replay with ``Emulator(cassette=…, speed=…)``; and across surfaces, a cassette
 recorded here replayed by the emulator binary, and one recorded by the CLI replayed here."""
 
@@ -35,7 +35,7 @@ def test_record_the_faults_then_replay_them(tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n")
     with Emulator(index_delay_ms=50) as live:
-        options = dict(api_key=KEY, record=cassette)
+        options: dict[str, Any] = {"api_key": KEY, "record": cassette}
         with live.client("delay_ms=60", **options).chat.stream("slowly") as stream:
             paced = timed(stream)
             paced_ids = (stream.conversation_id, stream.request_id)
