@@ -20,7 +20,7 @@ rm -rf "$out/wheels"
 test -x "$out/py/bin/python" || python3 -m venv "$out/py"
 "$out/py/bin/pip" install -q --force-reinstall --no-deps "$out"/wheels/mixerlead-*.whl
 # starlette and uvicorn[standard] (uvloop, httptools) serve the Python relays of the service case.
-"$out/py/bin/pip" install -q httpx httpx-sse aiohttp openai starlette "uvicorn[standard]"
+"$out/py/bin/pip" install -q httpx httpx-sse aiohttp openai starlette "uvicorn[standard]" opentelemetry-api opentelemetry-sdk
 
 # Node: the packed packages (main + this platform's) and the peers in one scratch project.
 mkdir -p "$out/node"
@@ -28,9 +28,12 @@ rm -rf "$out"/node/mixerlead-*.tgz "$out/node/pkg"
 node bindings-node/npm/package.js main "$out/node/pkg/main"
 node bindings-node/npm/package.js platform "linux-$(node -p process.arch)-gnu" "target/$profile/libmixerlead_node.so" "$out/node/pkg/platform"
 (cd "$out/node" && npm pack --silent ./pkg/main ./pkg/platform >/dev/null)
-cp bench/node_bench.mjs bench/node_service.mjs "$out/node/"
+cp bench/node_bench.mjs bench/node_service.mjs bench/otel_cost.cjs "$out/node/"
+# Afresh: npm's resolver spins over an older tree once mixerlead has an optional peer dependency.
+rm -rf "$out/node/node_modules" "$out/node/package-lock.json"
 (cd "$out/node" && { test -f package.json || echo '{"name":"mixerlead-bench","private":true}' > package.json; } \
-  && npm install --silent --no-audit --no-fund --no-save ./mixerlead-*.tgz eventsource-parser openai)
+  && npm install --silent --no-audit --no-fund --no-save ./mixerlead-*.tgz eventsource-parser openai \
+    @opentelemetry/api @opentelemetry/sdk-trace-base)
 
 # wrk loads the services of the service case (Debian's package).
 if ! command -v wrk >/dev/null; then

@@ -6,7 +6,11 @@
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const n = 200_000;
+// --quick (make bench-smoke): tiny counts, so the script cannot rot; its figures mean nothing.
+const quick = process.argv.includes('--quick');
+const args = process.argv.filter((a) => a !== '--quick');
+const n = quick ? 2000 : 200_000;
+const calls = quick ? 20 : 2000;
 const otelPath = path.join(path.dirname(require.resolve('mixerlead')), 'otel.js');
 const { Telemetry } = require(otelPath);
 const telemetry = new Telemetry(require('@opentelemetry/api'));
@@ -27,21 +31,31 @@ const CALLS = `
       return resolve.call(this, request, ...rest);
     };
   }
+  if (process.argv[1] === 'sdk') {
+    const api = require('@opentelemetry/api');
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+    globalThis.exporter = new InMemorySpanExporter();
+    api.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(globalThis.exporter)] }));
+  }
   const { Client } = require('mixerlead');
   (async () => {
     const client = new Client({ apiKey: 'ml_bench_key', baseUrl: process.argv[2] });
-    for (let i = 0; i < 300; i++) await client.models.list();
+    const calls = Number(process.argv[3]);
+    for (let i = 0; i < calls / 10; i++) await client.models.list();
     let best = Infinity;
     for (let round = 0; round < 5; round++) {
       const start = process.hrtime.bigint();
-      for (let i = 0; i < 2000; i++) await client.models.list();
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / 2000 / 1000);
+      for (let i = 0; i < calls; i++) await client.models.list();
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / calls / 1000);
+      if (globalThis.exporter) globalThis.exporter.reset();
     }
     console.log(best);
   })();`;
-if (process.argv[2]) {
-  const run = (mode) => Number(execFileSync(process.execPath, ['-e', CALLS, mode, process.argv[2]], { encoding: 'utf8' }));
+if (args[2]) {
+  const run = (mode) => Number(execFileSync(process.execPath, ['-e', CALLS, mode, args[2], String(calls)], { encoding: 'utf8' }));
   const hidden = run('hidden');
   const noop = run('noop');
   console.log(`models.list against the emulator: ${hidden.toFixed(1)} µs without, ${noop.toFixed(1)} µs with the no-op providers: +${(noop - hidden).toFixed(1)} µs`);
+  const sdk = run('sdk');
+  console.log(`models.list with the real SDK (spans to an in-memory exporter): ${sdk.toFixed(1)} µs: +${(sdk - hidden).toFixed(1)} µs a call`);
 }

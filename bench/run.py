@@ -343,7 +343,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each; fail on any error")
     parser.add_argument("--only", help="run only this case (sse, text, models, first, concurrent, upload, service, "
-                        "fleet, imports)")
+                        "fleet, otel, imports)")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
     emu = Emulator(ENV["BENCH_EMULATOR"])
@@ -401,6 +401,19 @@ def main() -> int:
                                     "--node", ENV["BENCH_NODE_DIR"], "--c", ENV["BENCH_FLEET_C"], *shape])
             fleet_ran = 1
             failures += fleet.returncode != 0
+        otel_ran = 0
+        if not args.only or args.only == "otel":
+            # What OpenTelemetry costs a call: the no-op providers, then the real SDK with
+            # in-memory exporters (bench/otel_cost.py, .cjs), against the models list.
+            here = os.path.dirname(os.path.abspath(__file__))
+            quick = ["--quick"] if args.smoke else []
+            for command, cwd in [([ENV["BENCH_PYTHON"], os.path.join(here, "otel_cost.py"), emu.base, *quick], None),
+                                 (["node", "otel_cost.cjs", emu.base, *quick], ENV["BENCH_NODE_DIR"])]:
+                cost = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+                for line in (cost.stdout + cost.stderr).strip().splitlines():
+                    print(f"{'otel':<11} {command[1].rsplit('/', 1)[-1]:<16} {line}")
+                otel_ran += 1
+                failures += cost.returncode != 0
         imports = import_times(sizes) if not args.only or args.only == "imports" else {}
         for name, seconds in imports.items():
             print(f"{'imports':<11} {name:<32} {seconds:>10.4f}")
@@ -409,7 +422,7 @@ def main() -> int:
     print()
     report_ratios(medians, imports, served)
     if args.smoke:
-        print(f"bench-smoke: {len(medians) + len(served) + len(imports) + fleet_ran - failures} passed, {failures} failed")
+        print(f"bench-smoke: {len(medians) + len(served) + len(imports) + fleet_ran + otel_ran - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
