@@ -12,6 +12,9 @@ pub(crate) const MIN_RATE: f64 = 0.5;
 const BUCKET: f64 = 0.5;
 /// The weight of the newest bucket in the measured sending rate.
 const SMOOTHING: f64 = 0.8;
+/// Requests a scope must have sent lately before a 429 turns pacing on: a rate measured from
+/// one or two requests means nothing, and the gate alone holds a lone caller.
+const MIN_SAMPLE: f64 = 4.0;
 
 /// A rate and the burst it lets through after an idle spell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,6 +155,9 @@ impl Pacer {
         if self.adaptive && sent_at < self.last_throttle {
             return;
         }
+        if !self.adaptive && self.bucket_count + self.measured * BUCKET < MIN_SAMPLE {
+            return;
+        }
         let mut sending = self.sending_rate(now);
         if let Some(accepted) = self.accepted_rate(now) {
             sending = sending.min(accepted);
@@ -288,8 +294,21 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_callers_429_closes_the_gate_without_pacing() {
+        let mut p = Pacer::new(0.0);
+        p.sent(0.45);
+        p.throttled(0.46, 0.45, Some(0.2));
+        assert_eq!(p.adaptive_rate(), None);
+        assert!((p.reserve(0.46, None, NO_MAX).unwrap() - 0.2).abs() < 1e-9);
+        assert_eq!(p.reserve(0.7, None, NO_MAX), Ok(0.0), "after the gate, no pacing");
+    }
+
+    #[test]
     fn the_rate_is_never_cut_below_the_floor() {
         let mut p = Pacer::new(0.0);
+        for _ in 0..10 {
+            p.sent(0.0);
+        }
         for i in 0..50 {
             p.throttled(i as f64, i as f64, None);
         }
