@@ -165,7 +165,8 @@ fn help_on_the_command_and_every_subcommand() {
             let out = Command::new(BIN).args(&args).env_clear().output().unwrap();
             assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
             let help = text(&out.stdout);
-            let usage = format!("Usage: mixerlead {}", sub.unwrap_or("<COMMAND>"));
+            // The global flags (--rate-limit, --record, …) make every usage line take [OPTIONS].
+            let usage = format!("Usage: mixerlead {}", sub.unwrap_or("[OPTIONS] <COMMAND>"));
             assert!(help.contains(&usage), "{args:?}: {help}");
             assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
         }
@@ -592,7 +593,7 @@ fn artifacts_list() {
 #[test]
 fn help_on_every_workspace_subcommand() {
     let commands: &[(&str, &[&str])] = &[
-        ("knowledge", &["Usage: mixerlead knowledge <COMMAND>", "add", "crawl", "wait"]),
+        ("knowledge", &["Usage: mixerlead knowledge [OPTIONS] <COMMAND>", "add", "crawl", "wait"]),
         ("knowledge add", &["--url <U>", "--text <T>", "--file <PATH>", "--name <N>", "--json", "exactly one"]),
         ("knowledge crawl", &["<SEED_URL>", "--max-pages <N>", "--json"]),
         ("knowledge list", &["--json"]),
@@ -601,14 +602,14 @@ fn help_on_every_workspace_subcommand() {
         ("knowledge reindex", &["<ID>", "--json"]),
         ("knowledge delete", &["<ID>", "--json"]),
         ("knowledge wait", &["<ID>...", "--timeout <SECONDS>", "[default: 300]", "--json", "last_error"]),
-        ("skills", &["Usage: mixerlead skills <COMMAND>", "list", "run"]),
+        ("skills", &["Usage: mixerlead skills [OPTIONS] <COMMAND>", "list", "run"]),
         ("skills list", &["--json"]),
         ("skills run", &["<SKILL_ID>", "--var <KEY=VALUE>", "--json", "as JSON when it parses"]),
-        ("agents", &["Usage: mixerlead agents <COMMAND>", "list", "create", "run"]),
+        ("agents", &["Usage: mixerlead agents [OPTIONS] <COMMAND>", "list", "create", "run"]),
         ("agents list", &["--json"]),
         ("agents create", &["<NAME>", "--type <TYPE>", "research, strategy, execution, monitoring", "--config <JSON>"]),
         ("agents run", &["<AGENT_ID>", "--json", "output"]),
-        ("artifacts", &["Usage: mixerlead artifacts <COMMAND>", "list"]),
+        ("artifacts", &["Usage: mixerlead artifacts [OPTIONS] <COMMAND>", "list"]),
         ("artifacts list", &["--json"]),
         ("emulator", &["--index-delay-ms <N>", "--max-upload-bytes <N>", "--agent-runs-per-day <N>"]),
     ];
@@ -625,6 +626,9 @@ fn help_on_every_workspace_subcommand() {
         }
     }
     let top = text(&Command::new(BIN).arg("--help").output().unwrap().stdout);
+    for flag in ["--rate-limit <N>", "--max-concurrency <N>", "--rate-limit-redis <URL>", "--record"] {
+        assert!(top.contains(flag), "{flag}: {top}");
+    }
     for sub in ["knowledge", "skills", "agents", "artifacts"] {
         assert!(top.contains(&format!("\n  {sub} ")), "{sub}: {top}");
     }
