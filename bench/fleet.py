@@ -8,7 +8,9 @@ second per key (429 with `Retry-After: 1` past it). Run once per mode:
 
 Prints, per mode: goodput (accepted a second, as a fraction of the limit), refused requests per
 accepted one, calls failed after their retries, and the p99 of a call. `--check` fails (exit 1)
-when a mode with traffic control lost a call, or the Redis mode was refused more than 2 %.
+when a mode with traffic control lost a call, was refused as often as without it, or was refused
+more than its limit (`--max-refused-defaults` 0.25, `--max-refused-redis` 0.02: issue #20's
+targets for a 20 s run; a run of a few seconds is dominated by its first burst).
 Used by `make bench` (bench/run.py, 4 × 16 for 20 s) and `make test` (tests/fleet/run.sh, short).
 """
 
@@ -148,6 +150,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=50, help="requests a second per key")
     parser.add_argument("--modes", default="off,defaults,redis")
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--max-refused-defaults", type=float, default=0.25,
+                        help="--check: most refused per accepted with the defaults (issue #20's target)")
+    parser.add_argument("--max-refused-redis", type=float, default=0.02,
+                        help="--check: most refused per accepted with rate_limit through Redis")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     if args.node:
@@ -166,13 +172,15 @@ def main() -> int:
     if not args.check:
         return 0
     problems = []
+    off_refused = next((r["refused_per_accepted"] for r in rows if r["mode"] == "off"), float("inf"))
     for r in rows:
         if r["mode"] != "off" and r["failed"]:
             problems.append(f"{r['mode']}: {r['failed']} calls failed ({r['errors']})")
-        if r["mode"] == "redis" and r["refused_per_accepted"] > 0.02:
-            problems.append(f"redis: {r['refused_per_accepted']:.3f} refused per accepted (over 0.02)")
-        if r["mode"] == "defaults" and r["refused_per_accepted"] > 0.25:
-            problems.append(f"defaults: {r['refused_per_accepted']:.3f} refused per accepted (over 0.25)")
+        limit = {"defaults": args.max_refused_defaults, "redis": args.max_refused_redis}.get(r["mode"])
+        if limit is not None and r["refused_per_accepted"] > limit:
+            problems.append(f"{r['mode']}: {r['refused_per_accepted']:.3f} refused per accepted (over {limit})")
+        if r["mode"] != "off" and r["refused_per_accepted"] >= off_refused:
+            problems.append(f"{r['mode']}: refused as often as without traffic control")
     for p in problems:
         print("fleet: " + p)
     print(f"fleet: {len(rows) - len(problems)} passed, {len(problems)} failed")
